@@ -1,0 +1,271 @@
+#include "config/loader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "config/options.hpp"
+#include "config/values.hpp"
+
+namespace tw::config {
+namespace {
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+config_error unknown_key(const std::string& key) {
+  std::string best;
+  size_t best_d = 4;  // suggest only close matches
+  for (const auto& o : option_table()) {
+    size_t d = edit_distance(key, o.key);
+    if (d < best_d) {
+      best_d = d;
+      best = o.key;
+    }
+  }
+  std::string msg = "unknown option";
+  if (!best.empty()) msg += " (did you mean '" + best + "'?)";
+  msg += "; `tracewatch config docs` lists every option";
+  return config_error{key, msg};
+}
+
+// Flattens a YAML map below a map option into "a.b.c" = scalar entries.
+void flatten_map(const YAML::Node& node, const std::string& prefix,
+                 std::vector<std::pair<std::string, std::string>>& out, std::optional<config_error>& err,
+                 const std::string& option_key) {
+  for (const auto& kv : node) {
+    std::string k = kv.first.as<std::string>();
+    std::string path = prefix.empty() ? k : prefix + "." + k;
+    if (kv.second.IsMap()) {
+      flatten_map(kv.second, path, out, err, option_key);
+    } else if (kv.second.IsScalar()) {
+      out.emplace_back(path, kv.second.Scalar());
+    } else {
+      err = config_error{option_key + "." + path, "expected a scalar value"};
+      return;
+    }
+    if (err) return;
+  }
+}
+
+std::optional<config_error> assign_node(const option_spec& o, const YAML::Node& node, settings& s) {
+  if (node.IsNull()) return config_error{o.key, "has no value"};
+  std::optional<std::string> err;
+  switch (o.type) {
+    case value_type::string_list:
+      if (node.IsSequence()) {
+        std::vector<std::string> items;
+        for (const auto& item : node) {
+          if (!item.IsScalar()) return config_error{o.key, "list entries must be scalars"};
+          items.push_back(item.Scalar());
+        }
+        err = o.assign_list(s, items);
+      } else if (node.IsScalar()) {
+        err = o.assign(s, node.Scalar());
+      } else {
+        return config_error{o.key, "expected a list"};
+      }
+      break;
+    case value_type::string_map:
+      if (node.IsMap()) {
+        std::vector<std::pair<std::string, std::string>> entries;
+        std::optional<config_error> flat_err;
+        flatten_map(node, "", entries, flat_err, o.key);
+        if (flat_err) return flat_err;
+        err = o.assign_map(s, entries);
+      } else {
+        return config_error{o.key, "expected a map"};
+      }
+      break;
+    default:
+      if (!node.IsScalar()) return config_error{o.key, "expected a single value"};
+      err = o.assign(s, node.Scalar());
+  }
+  if (err) return config_error{o.key, *err};
+  return std::nullopt;
+}
+
+std::optional<config_error> walk(const YAML::Node& node, const std::string& prefix, settings& s) {
+  for (const auto& kv : node) {
+    std::string key = prefix.empty() ? kv.first.as<std::string>() : prefix + "." + kv.first.as<std::string>();
+    if (const auto* o = find_option(key)) {
+      if (auto err = assign_node(*o, kv.second, s)) return err;
+      continue;
+    }
+    if (kv.second.IsMap()) {
+      if (auto err = walk(kv.second, key, s)) return err;
+      continue;
+    }
+    return unknown_key(key);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+load_result load_yaml(const std::string& yaml_text, const std::string& origin, settings base) {
+  load_result r;
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp reports syntax errors only by exception; converted here, at the boundary.
+    r.error = config_error{origin, std::string("not valid YAML: ") + e.what()};
+    return r;
+  }
+  if (root.IsNull()) {  // an empty file is a valid, empty configuration
+    r.value = std::move(base);
+    return r;
+  }
+  if (!root.IsMap()) {
+    r.error = config_error{origin, "the top level must be a map of options"};
+    return r;
+  }
+  try {
+    if (auto err = walk(root, "", base)) {
+      r.error = err;
+      return r;
+    }
+  } catch (const YAML::Exception& e) {
+    r.error = config_error{origin, std::string("unreadable value: ") + e.what()};
+    return r;
+  }
+  r.value = std::move(base);
+  return r;
+}
+
+load_result load_file(const std::string& path, settings base) {
+  std::ifstream in(path);
+  if (!in) {
+    load_result r;
+    r.error = config_error{path, "cannot read the configuration file"};
+    return r;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return load_yaml(ss.str(), path, std::move(base));
+}
+
+load_result apply_overrides(const std::vector<std::string>& assignments, settings base) {
+  load_result r;
+  for (const auto& a : assignments) {
+    auto eq = a.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      r.error = config_error{a, "an override must look like key=value"};
+      return r;
+    }
+    std::string key = a.substr(0, eq), value = a.substr(eq + 1);
+    if (const auto* o = find_option(key)) {
+      if (auto err = o->assign(base, value)) {
+        r.error = config_error{key, *err};
+        return r;
+      }
+      continue;
+    }
+    // A key below a map option sets one entry: kafka.librdkafka.security.protocol=SSL.
+    bool matched = false;
+    for (const auto& o : option_table()) {
+      if (o.type == value_type::string_map && key.size() > o.key.size() + 1 &&
+          key.compare(0, o.key.size() + 1, o.key + ".") == 0) {
+        if (auto err = o.assign_map(base, {{key.substr(o.key.size() + 1), value}})) {
+          r.error = config_error{key, *err};
+          return r;
+        }
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) {
+      r.error = unknown_key(key);
+      return r;
+    }
+  }
+  r.value = std::move(base);
+  return r;
+}
+
+std::optional<config_error> validate(const settings& s) {
+  static const std::vector<std::string> reserved = {"enable.auto.commit", "enable.auto.offset.store",
+                                                    "enable.partition.eof", "group.id", "bootstrap.servers"};
+  for (const auto& [k, v] : s.kafka.librdkafka)
+    for (const auto& r : reserved)
+      if (k == r)
+        return config_error{"kafka.librdkafka." + k,
+                            "is set by tracewatch itself" +
+                                std::string(k == "group.id" || k == "bootstrap.servers"
+                                                ? "; use kafka." + k + " instead"
+                                                : "; offsets are stored with the state")};
+  if (s.completion.settle_delay >= s.completion.gap)
+    return config_error{"completion.settle_delay", "must be shorter than completion.gap (" +
+                                                       format_duration(s.completion.gap) + ")"};
+  if (s.completion.max_duration < s.completion.gap)
+    return config_error{"completion.max_duration", "must be at least completion.gap (" +
+                                                       format_duration(s.completion.gap) + ")"};
+  for (const auto& t : s.topics.input)
+    if (t == s.topics.sessions || t == s.topics.deadletter)
+      return config_error{"topics.input", "'" + t + "' is also an output topic; that would feed output back as input"};
+  if (s.topics.sessions == s.topics.deadletter)
+    return config_error{"topics.deadletter", "must differ from topics.sessions"};
+  return std::nullopt;
+}
+
+load_result load(const std::optional<std::string>& path, const std::vector<std::string>& overrides) {
+  load_result r;
+  r.value = defaults();
+  if (path) {
+    r = load_file(*path, std::move(*r.value));
+    if (!r) return r;
+  }
+  r = apply_overrides(overrides, std::move(*r.value));
+  if (!r) return r;
+  if (auto err = validate(*r.value)) {
+    load_result bad;
+    bad.error = err;
+    return bad;
+  }
+  return r;
+}
+
+std::string render_yaml(const settings& s) {
+  std::string out;
+  for (const auto& o : option_table()) {
+    std::string v = o.render(s);
+    switch (o.type) {
+      case value_type::string_list: {
+        out += o.key + ": [";
+        auto items = split_list(v);
+        for (size_t i = 0; i < items.size(); ++i) out += (i ? ", \"" : "\"") + items[i] + "\"";
+        out += "]\n";
+        break;
+      }
+      case value_type::string_map: {
+        if (v.empty()) {
+          out += o.key + ": {}\n";
+          break;
+        }
+        out += o.key + ":\n";
+        auto entries = split_map(v);  // held: iterating *split_map(v) would dangle
+        for (const auto& [k, val] : *entries) out += "  \"" + k + "\": \"" + val + "\"\n";
+        break;
+      }
+      case value_type::string:
+        out += o.key + ": \"" + v + "\"\n";
+        break;
+      default:
+        out += o.key + ": " + v + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace tw::config

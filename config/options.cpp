@@ -1,0 +1,387 @@
+#include "config/options.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "config/values.hpp"
+
+namespace tw::config {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Builders: each returns a spec whose assign/render close over an accessor into settings.
+template <class Get>
+option_spec string_option(std::string key, std::string def, Get get, std::string desc,
+                          std::vector<std::string> choices = {}, bool restart = true) {
+  option_spec o;
+  o.key = std::move(key);
+  o.type = value_type::string;
+  o.default_text = std::move(def);
+  o.choices = std::move(choices);
+  o.needs_restart = restart;
+  o.description = std::move(desc);
+  auto allowed = o.choices;
+  o.assign = [get, allowed](settings& s, std::string_view text) -> std::optional<std::string> {
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), text) == allowed.end())
+      return "'" + std::string(text) + "' is not one of: " + join(allowed, ", ");
+    get(s) = std::string(text);
+    return std::nullopt;
+  };
+  o.render = [get](const settings& s) { return get(const_cast<settings&>(s)); };
+  return o;
+}
+
+template <class Get>
+option_spec nonempty_string_option(std::string key, std::string def, Get get, std::string desc) {
+  auto o = string_option(std::move(key), std::move(def), get, std::move(desc));
+  auto inner = o.assign;
+  o.bounds = "non-empty";
+  o.assign = [inner](settings& s, std::string_view text) -> std::optional<std::string> {
+    if (text.empty()) return std::string("must not be empty");
+    return inner(s, text);
+  };
+  return o;
+}
+
+template <class Get>
+option_spec integer_option(std::string key, std::string def, int64_t lo, int64_t hi, std::string why,
+                           Get get, std::string desc, bool restart = true) {
+  option_spec o;
+  o.key = std::move(key);
+  o.type = value_type::integer;
+  o.default_text = std::move(def);
+  o.bounds = std::to_string(lo) + " .. " + std::to_string(hi);
+  o.bounds_reason = std::move(why);
+  o.needs_restart = restart;
+  o.description = std::move(desc);
+  o.assign = [get, lo, hi](settings& s, std::string_view text) -> std::optional<std::string> {
+    auto v = parse_integer(text);
+    if (!v) return "'" + std::string(text) + "' is not an integer";
+    if (*v < lo || *v > hi)
+      return std::to_string(*v) + " is out of bounds [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+    get(s) = *v;
+    return std::nullopt;
+  };
+  o.render = [get](const settings& s) { return std::to_string(get(const_cast<settings&>(s))); };
+  return o;
+}
+
+template <class Get>
+option_spec bool_option(std::string key, std::string def, Get get, std::string desc, bool restart = true) {
+  option_spec o;
+  o.key = std::move(key);
+  o.type = value_type::boolean;
+  o.default_text = std::move(def);
+  o.needs_restart = restart;
+  o.description = std::move(desc);
+  o.assign = [get](settings& s, std::string_view text) -> std::optional<std::string> {
+    auto v = parse_bool(text);
+    if (!v) return "'" + std::string(text) + "' is not a boolean (true/false)";
+    get(s) = *v;
+    return std::nullopt;
+  };
+  o.render = [get](const settings& s) { return std::string(get(const_cast<settings&>(s)) ? "true" : "false"); };
+  return o;
+}
+
+template <class Get>
+option_spec duration_option(std::string key, std::string def, micros lo, micros hi, std::string why,
+                            Get get, std::string desc, bool restart = true) {
+  option_spec o;
+  o.key = std::move(key);
+  o.type = value_type::duration;
+  o.default_text = std::move(def);
+  o.bounds = format_duration(lo) + " .. " + format_duration(hi);
+  o.bounds_reason = std::move(why);
+  o.needs_restart = restart;
+  o.description = std::move(desc);
+  o.assign = [get, lo, hi](settings& s, std::string_view text) -> std::optional<std::string> {
+    auto v = parse_duration(text);
+    if (!v) return "'" + std::string(text) + "' is not a duration (write e.g. 250ms, 30s, 5m, 2h, 1d)";
+    if (*v < lo || *v > hi)
+      return format_duration(*v) + " is out of bounds [" + format_duration(lo) + ", " + format_duration(hi) + "]";
+    get(s) = *v;
+    return std::nullopt;
+  };
+  o.render = [get](const settings& s) { return format_duration(get(const_cast<settings&>(s))); };
+  return o;
+}
+
+template <class Get>
+option_spec list_option(std::string key, std::string def, bool allow_empty, Get get, std::string desc) {
+  option_spec o;
+  o.key = std::move(key);
+  o.type = value_type::string_list;
+  o.default_text = std::move(def);
+  o.bounds = allow_empty ? "" : "at least one entry";
+  o.description = std::move(desc);
+  auto assign_items = [get, allow_empty](settings& s, const std::vector<std::string>& items) -> std::optional<std::string> {
+    if (!allow_empty && items.empty()) return std::string("needs at least one entry");
+    for (const auto& i : items)
+      if (i.empty()) return std::string("entries must not be empty");
+    get(s) = items;
+    return std::nullopt;
+  };
+  o.assign_list = assign_items;
+  o.assign = [assign_items](settings& s, std::string_view text) { return assign_items(s, split_list(text)); };
+  o.render = [get](const settings& s) { return join(get(const_cast<settings&>(s)), ","); };
+  return o;
+}
+
+template <class Get>
+option_spec map_option(std::string key, Get get, std::string desc,
+                       std::function<std::optional<std::string>(const std::string&, const std::string&)> check = {}) {
+  option_spec o;
+  o.key = std::move(key);
+  o.type = value_type::string_map;
+  o.default_text = "";
+  o.description = std::move(desc);
+  auto assign_entries = [get, check](settings& s, const std::vector<std::pair<std::string, std::string>>& entries)
+      -> std::optional<std::string> {
+    for (const auto& [k, v] : entries) {
+      if (k.empty()) return std::string("map keys must not be empty");
+      if (check)
+        if (auto err = check(k, v)) return "'" + k + "': " + *err;
+      get(s)[k] = v;
+    }
+    return std::nullopt;
+  };
+  o.assign_map = assign_entries;
+  o.assign = [assign_entries](settings& s, std::string_view text) -> std::optional<std::string> {
+    auto entries = split_map(text);
+    if (!entries) return "'" + std::string(text) + "' is not a list of key=value pairs";
+    return assign_entries(s, *entries);
+  };
+  o.render = [get](const settings& s) {
+    std::vector<std::string> parts;
+    for (const auto& [k, v] : get(const_cast<settings&>(s))) parts.push_back(k + "=" + v);
+    return join(parts, ",");
+  };
+  return o;
+}
+
+const std::vector<std::string> formats = {"auto", "langfuse", "langfuse_export", "otlp", "native"};
+
+std::vector<option_spec> build_table() {
+  constexpr int64_t max_i64 = std::numeric_limits<int64_t>::max();
+  (void)max_i64;
+  std::vector<option_spec> t;
+
+  // --- kafka ---
+  t.push_back(nonempty_string_option(
+      "kafka.bootstrap.servers", "localhost:9092", [](settings& s) -> auto& { return s.kafka.bootstrap_servers; },
+      "Kafka brokers to connect to (host:port,...). The only setting that changes between the demo's embedded "
+      "broker and a real cluster."));
+  t.push_back(nonempty_string_option(
+      "kafka.group.id", "tracewatch", [](settings& s) -> auto& { return s.kafka.group_id; },
+      "Consumer group of the input consumer. Instances in one group split the input partitions."));
+  t.push_back(map_option(
+      "kafka.librdkafka", [](settings& s) -> auto& { return s.kafka.librdkafka; },
+      "Extra librdkafka properties passed to every Kafka client (consumer and producer), e.g. "
+      "`kafka.librdkafka.security.protocol: SASL_SSL`. Properties tracewatch sets itself "
+      "(enable.auto.commit, enable.auto.offset.store, enable.partition.eof, group.id, bootstrap.servers) "
+      "cannot be overridden here."));
+
+  // --- topics ---
+  t.push_back(list_option("topics.input", "traces.raw", false, [](settings& s) -> auto& { return s.topics.input; },
+                          "Input topics holding raw trace events."));
+  t.push_back(nonempty_string_option("topics.sessions", "tracewatch.sessions",
+                                     [](settings& s) -> auto& { return s.topics.sessions; },
+                                     "Output topic for completed sessions (tracewatch.session.v1, keyed by session id)."));
+  t.push_back(nonempty_string_option("topics.deadletter", "tracewatch.deadletter",
+                                     [](settings& s) -> auto& { return s.topics.deadletter; },
+                                     "Output topic for unusable input (tracewatch.deadletter.v1)."));
+
+  // --- input ---
+  t.push_back(string_option("input.format", "auto", [](settings& s) -> auto& { return s.input.format; },
+                            "Format of input messages. `auto` detects it per message from the JSON shape.", formats));
+  t.push_back(map_option(
+      "input.format_by_topic", [](settings& s) -> auto& { return s.input.format_by_topic; },
+      "Fixes the format of specific input topics (topic: format), overriding `input.format`.",
+      [](const std::string&, const std::string& v) -> std::optional<std::string> {
+        if (std::find(formats.begin(), formats.end(), v) == formats.end())
+          return "'" + v + "' is not one of: " + join(formats, ", ");
+        return std::nullopt;
+      }));
+  t.push_back(integer_option("input.max_message_bytes", "8388608", 1024, 256LL << 20,
+                             "Langfuse batches are at most 3.5 MB; larger messages are refused by most brokers anyway",
+                             [](settings& s) -> auto& { return s.input.max_message_bytes; },
+                             "Messages larger than this are dead-lettered as too_large without being parsed."));
+  t.push_back(integer_option("input.text_excerpt_bytes", "500", 16, 65536,
+                             "excerpts are stored per event; the upper bound keeps per-session state small",
+                             [](settings& s) -> auto& { return s.input.text_excerpt_bytes; },
+                             "Longest excerpt of user or assistant text kept per event."));
+  t.push_back(integer_option("input.result_excerpt_bytes", "300", 16, 65536,
+                             "as for text excerpts",
+                             [](settings& s) -> auto& { return s.input.result_excerpt_bytes; },
+                             "Longest excerpt of a tool result or error message kept per event."));
+  t.push_back(integer_option("input.metadata_entries", "32", 0, 1024, "metadata is stored per event",
+                             [](settings& s) -> auto& { return s.input.metadata_entries; },
+                             "Most metadata entries (flattened scalars) kept per event."));
+
+  // --- time ---
+  t.push_back(duration_option(
+      "time.max_out_of_orderness", "5s", 0us, micros(3600LL * 1000000),
+      "the watermark lags the newest event time by this much; an hour of lag would delay every verdict by an hour",
+      [](settings& s) -> auto& { return s.time.max_out_of_orderness; },
+      "How far out of event-time order input may arrive within a partition. The partition watermark is the "
+      "largest event time seen minus this; events older than the watermark are late."));
+  t.push_back(duration_option(
+      "time.idle_timeout", "30s", micros(100000), micros(86400LL * 1000000),
+      "below 100ms every pause in traffic would count as idleness",
+      [](settings& s) -> auto& { return s.time.idle_timeout; },
+      "Live mode only: a partition that is caught up and has received nothing for this long lets its watermark "
+      "follow the wall clock, so the last sessions still complete when input stops."));
+
+  // --- resolve ---
+  t.push_back(duration_option(
+      "resolve.pending_timeout", "2m", micros(1000000), micros(86400LL * 1000000),
+      "observations wait this long in event time for their trace's session id",
+      [](settings& s) -> auto& { return s.resolve.pending_timeout; },
+      "An observation whose trace has no known session id is held this long (event time) for the id to arrive; "
+      "then the trace becomes a session of its own, keyed by its trace id."));
+  t.push_back(integer_option("resolve.trace_cache_entries", "200000", 1000, 100000000,
+                             "bounds memory: the trace-to-session map itself lives in RocksDB",
+                             [](settings& s) -> auto& { return s.resolve.trace_cache_entries; },
+                             "Trace-to-session bindings cached in memory."));
+
+  // --- completion ---
+  t.push_back(duration_option(
+      "completion.gap", "5m", micros(1000000), micros(7LL * 86400 * 1000000),
+      "shorter than a second would split sessions at every pause between turns",
+      [](settings& s) -> auto& { return s.completion.gap; },
+      "A session completes when the watermark passes its last activity plus this gap."));
+  t.push_back(duration_option(
+      "completion.max_duration", "4h", micros(1000000), micros(30LL * 86400 * 1000000),
+      "bounds how long a never-ending session holds state",
+      [](settings& s) -> auto& { return s.completion.max_duration; },
+      "A session completes at its first event time plus this, however active it still is."));
+  t.push_back(integer_option("completion.min_traces", "4", 1, 1000000, "a session has at least one trace",
+                             [](settings& s) -> auto& { return s.completion.min_traces; },
+                             "Sessions with fewer traces complete as abandoned."));
+  t.push_back(list_option("completion.end_markers", "hangup", true,
+                          [](settings& s) -> auto& { return s.completion.end_markers; },
+                          "Observation names that end a session (e.g. a hang-up event). Empty: only the gap and "
+                          "the maximum duration close sessions."));
+  t.push_back(duration_option(
+      "completion.settle_delay", "2s", 0us, micros(3600LL * 1000000),
+      "events that trail the end marker are merged during this time",
+      [](settings& s) -> auto& { return s.completion.settle_delay; },
+      "After an end marker, the session completes once the watermark passes the marker's time plus this."));
+  t.push_back(duration_option(
+      "completion.grace", "30m", 0us, micros(30LL * 86400 * 1000000),
+      "a completed session's events are kept this long for late arrivals",
+      [](settings& s) -> auto& { return s.completion.grace; },
+      "After completing, a session stays reopenable for this much event time: a late event reopens it and a new "
+      "revision is emitted. After that it is sealed and later events are dead-lettered as late_event."));
+  t.push_back(duration_option(
+      "completion.tombstone_retention", "7d", micros(60LL * 1000000), micros(365LL * 86400 * 1000000),
+      "a sealed session is remembered (a few bytes) so that its late events are recognised",
+      [](settings& s) -> auto& { return s.completion.tombstone_retention; },
+      "How long (event time) a sealed session's id, revision and trace bindings are remembered after sealing."));
+
+  // --- session ---
+  t.push_back(integer_option("session.max_events", "5000", 10, 10000000,
+                             "bounds per-session state in RocksDB and the work to summarise a session",
+                             [](settings& s) -> auto& { return s.session.max_events; },
+                             "Events stored per session. Later events still move the session's time window but "
+                             "are not stored; the output reports how many were left out."));
+  t.push_back(integer_option("session.max_turns", "50", 1, 100000, "bounds the output message",
+                             [](settings& s) -> auto& { return s.session.max_turns; },
+                             "Turns (user/assistant excerpts per trace) in a session's output."));
+  t.push_back(integer_option("session.max_tool_calls", "100", 1, 100000, "bounds the output message",
+                             [](settings& s) -> auto& { return s.session.max_tool_calls; },
+                             "Tool calls listed in a session's output (all are counted)."));
+  t.push_back(integer_option("session.max_llm_calls", "100", 1, 100000, "bounds the output message",
+                             [](settings& s) -> auto& { return s.session.max_llm_calls; },
+                             "LLM calls listed in a session's output (all are counted)."));
+  t.push_back(integer_option("session.max_errors", "50", 1, 100000, "bounds the output message",
+                             [](settings& s) -> auto& { return s.session.max_errors; },
+                             "Errors listed in a session's output (all are counted)."));
+  t.push_back(integer_option("session.max_scores", "50", 0, 100000, "bounds the output message",
+                             [](settings& s) -> auto& { return s.session.max_scores; },
+                             "Scores listed in a session's output."));
+
+  // --- state ---
+  t.push_back(nonempty_string_option("state.dir", "./tracewatch-state", [](settings& s) -> auto& { return s.state.dir; },
+                                     "RocksDB directory holding sessions, offsets and the output outbox."));
+  t.push_back(bool_option("state.sync_writes", "false", [](settings& s) -> auto& { return s.state.sync_writes; },
+                          "fsync the write-ahead log on every batch. Off, a killed process loses nothing (the WAL is "
+                          "in the OS page cache); on, a power loss loses nothing either, at a large cost in "
+                          "throughput."));
+  t.push_back(integer_option("state.cache_sessions", "20000", 100, 10000000,
+                             "bounds memory; sessions beyond it are read back from RocksDB",
+                             [](settings& s) -> auto& { return s.state.cache_sessions; },
+                             "Open-session headers cached in memory."));
+  t.push_back(integer_option("state.block_cache_mb", "64", 8, 65536, "RocksDB block cache",
+                             [](settings& s) -> auto& { return s.state.block_cache_mb; },
+                             "RocksDB block cache size in MiB."));
+  t.push_back(integer_option("state.write_buffer_mb", "32", 4, 4096, "RocksDB memtable size per column family",
+                             [](settings& s) -> auto& { return s.state.write_buffer_mb; },
+                             "RocksDB write buffer (memtable) size in MiB per column family."));
+
+  // --- pipeline ---
+  t.push_back(integer_option("pipeline.batch_max_records", "2000", 1, 1000000,
+                             "a batch is one RocksDB write; larger batches amortise it, smaller ones cut latency",
+                             [](settings& s) -> auto& { return s.pipeline.batch_max_records; },
+                             "Most input records per batch handed from the consumer to the pipeline."));
+  t.push_back(duration_option("pipeline.batch_max_wait", "20ms", micros(100), micros(10LL * 1000000),
+                              "the consumer hands over a partial batch after this long",
+                              [](settings& s) -> auto& { return s.pipeline.batch_max_wait; },
+                              "Longest the consumer waits to fill a batch."));
+  t.push_back(integer_option("pipeline.max_inflight_records", "50000", 100, 100000000,
+                             "bounds memory between the consumer and the state stage",
+                             [](settings& s) -> auto& { return s.pipeline.max_inflight_records; },
+                             "The consumer pauses when this many records are consumed but not yet stored."));
+  t.push_back(duration_option("pipeline.tick_interval", "500ms", micros(10000), micros(60LL * 1000000),
+                              "idle partitions are re-evaluated this often",
+                              [](settings& s) -> auto& { return s.pipeline.tick_interval; },
+                              "How often the state stage re-checks idle partitions and the output outbox."));
+
+  // --- log ---
+  t.push_back(string_option("log.level", "info", [](settings& s) -> auto& { return s.log.level; },
+                            "Least severe log level written to stderr.",
+                            {"trace", "debug", "info", "warn", "error", "off"}, false));
+  t.push_back(string_option("log.format", "logfmt", [](settings& s) -> auto& { return s.log.format; },
+                            "Log line format on stderr: key=value pairs (logfmt) or one JSON object per line.",
+                            {"logfmt", "json"}));
+  return t;
+}
+
+}  // namespace
+
+std::string_view to_string(value_type t) {
+  switch (t) {
+    case value_type::string: return "string";
+    case value_type::integer: return "integer";
+    case value_type::boolean: return "boolean";
+    case value_type::duration: return "duration";
+    case value_type::string_list: return "list of strings";
+    case value_type::string_map: return "map of strings";
+  }
+  return "unknown";
+}
+
+const std::vector<option_spec>& option_table() {
+  static const std::vector<option_spec> table = build_table();
+  return table;
+}
+
+const option_spec* find_option(std::string_view key) {
+  for (const auto& o : option_table())
+    if (o.key == key) return &o;
+  return nullptr;
+}
+
+settings defaults() {
+  settings s;
+  for (const auto& o : option_table()) {
+    if (o.default_text.empty() && o.type == value_type::string_map) continue;
+    // A default that does not parse is a programming error caught by the unit tests.
+    (void)o.assign(s, o.default_text);
+  }
+  return s;
+}
+
+}  // namespace tw::config

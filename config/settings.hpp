@@ -1,0 +1,101 @@
+// The typed configuration every stage receives. Filled from the option table (options.hpp), so
+// the defaults below are placeholders overwritten by the table's documented defaults: the table,
+// not this file, is the single source of truth (docs/configuration.md is generated from it).
+//
+// config/ depends on nothing else of ours: durations are plain std::chrono types here.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tw::config {
+
+using micros = std::chrono::microseconds;
+
+struct kafka_settings {
+  std::string bootstrap_servers;
+  std::string group_id;
+  std::map<std::string, std::string> librdkafka;  // passed through to every client
+};
+
+struct topic_settings {
+  std::vector<std::string> input;
+  std::string sessions;
+  std::string deadletter;
+};
+
+struct input_settings {
+  std::string format;                               // auto | langfuse | langfuse_export | otlp | native
+  std::map<std::string, std::string> format_by_topic;
+  int64_t max_message_bytes = 0;
+  int64_t text_excerpt_bytes = 0;
+  int64_t result_excerpt_bytes = 0;
+  int64_t metadata_entries = 0;
+};
+
+struct time_settings {
+  micros max_out_of_orderness{0};
+  micros idle_timeout{0};
+};
+
+struct resolve_settings {
+  micros pending_timeout{0};
+  int64_t trace_cache_entries = 0;
+};
+
+struct completion_settings {
+  micros gap{0};
+  micros max_duration{0};
+  int64_t min_traces = 0;
+  std::vector<std::string> end_markers;
+  micros settle_delay{0};
+  micros grace{0};
+  micros tombstone_retention{0};
+};
+
+struct session_settings {
+  int64_t max_events = 0;
+  int64_t max_turns = 0;
+  int64_t max_tool_calls = 0;
+  int64_t max_llm_calls = 0;
+  int64_t max_errors = 0;
+  int64_t max_scores = 0;
+};
+
+struct state_settings {
+  std::string dir;
+  bool sync_writes = false;
+  int64_t cache_sessions = 0;
+  int64_t block_cache_mb = 0;
+  int64_t write_buffer_mb = 0;
+};
+
+struct pipeline_settings {
+  int64_t batch_max_records = 0;
+  micros batch_max_wait{0};
+  int64_t max_inflight_records = 0;
+  micros tick_interval{0};
+};
+
+struct log_settings {
+  std::string level;
+  std::string format;
+};
+
+struct settings {
+  kafka_settings kafka;
+  topic_settings topics;
+  input_settings input;
+  time_settings time;
+  resolve_settings resolve;
+  completion_settings completion;
+  session_settings session;
+  state_settings state;
+  pipeline_settings pipeline;
+  log_settings log;
+};
+
+}  // namespace tw::config

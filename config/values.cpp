@@ -1,0 +1,112 @@
+#include "config/values.hpp"
+
+#include <cctype>
+#include <limits>
+
+namespace tw::config {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::optional<int64_t> parse_integer(std::string_view text) {
+  text = trim(text);
+  if (text.empty()) return std::nullopt;
+  bool negative = text.front() == '-';
+  if (negative || text.front() == '+') text.remove_prefix(1);
+  if (text.empty()) return std::nullopt;
+  int64_t v = 0;
+  for (char c : text) {
+    if (c == '_') continue;  // 1_000_000
+    if (c < '0' || c > '9') return std::nullopt;
+    if (v > (std::numeric_limits<int64_t>::max() - (c - '0')) / 10) return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return negative ? -v : v;
+}
+
+std::optional<bool> parse_bool(std::string_view text) {
+  std::string t;
+  for (char c : trim(text)) t.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  if (t == "true" || t == "yes" || t == "on" || t == "1") return true;
+  if (t == "false" || t == "no" || t == "off" || t == "0") return false;
+  return std::nullopt;
+}
+
+std::optional<std::chrono::microseconds> parse_duration(std::string_view s) {
+  s = trim(s);
+  size_t pos = 0;
+  int64_t value = 0;
+  while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+    if (value > (std::numeric_limits<int64_t>::max() - 9) / 10) return std::nullopt;
+    value = value * 10 + (s[pos] - '0');
+    ++pos;
+  }
+  if (pos == 0) return std::nullopt;
+  std::string_view unit = s.substr(pos);
+  int64_t scale;
+  if (unit.empty() || unit == "ms") scale = 1000;
+  else if (unit == "us") scale = 1;
+  else if (unit == "s") scale = 1000000;
+  else if (unit == "m" || unit == "min") scale = 60LL * 1000000;
+  else if (unit == "h") scale = 3600LL * 1000000;
+  else if (unit == "d") scale = 86400LL * 1000000;
+  else return std::nullopt;
+  if (value > std::numeric_limits<int64_t>::max() / scale) return std::nullopt;
+  return std::chrono::microseconds{value * scale};
+}
+
+std::string format_duration(std::chrono::microseconds d) {
+  int64_t us = d.count();
+  struct unit {
+    int64_t scale;
+    const char* name;
+  };
+  constexpr unit units[] = {{86400LL * 1000000, "d"}, {3600LL * 1000000, "h"}, {60LL * 1000000, "m"},
+                            {1000000, "s"}, {1000, "ms"}};
+  if (us == 0) return "0s";
+  for (const auto& u : units)
+    if (us % u.scale == 0) return std::to_string(us / u.scale) + u.name;
+  return std::to_string(us) + "us";
+}
+
+std::vector<std::string> split_list(std::string_view text) {
+  std::vector<std::string> out;
+  text = trim(text);
+  if (text.empty()) return out;
+  size_t start = 0;
+  while (true) {
+    size_t comma = text.find(',', start);
+    out.emplace_back(trim(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::optional<std::vector<std::pair<std::string, std::string>>> split_map(std::string_view text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& item : split_list(text)) {
+    auto eq = item.find('=');
+    if (eq == std::string::npos) return std::nullopt;
+    out.emplace_back(std::string(trim(std::string_view(item).substr(0, eq))),
+                     std::string(trim(std::string_view(item).substr(eq + 1))));
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i) out += sep;
+    out += parts[i];
+  }
+  return out;
+}
+
+}  // namespace tw::config

@@ -1,0 +1,27 @@
+// Scalar grammars of configuration values (what a user writes in YAML or after --set).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tw::config {
+
+std::optional<int64_t> parse_integer(std::string_view text);
+// true/false, yes/no, on/off, 1/0 (case-insensitive).
+std::optional<bool> parse_bool(std::string_view text);
+// "250ms", "30s", "5m", "2h", "1d", "1500us", or a bare number of milliseconds. Not negative.
+std::optional<std::chrono::microseconds> parse_duration(std::string_view text);
+// Shortest exact rendering in the same grammar: 300000000us -> "5m".
+std::string format_duration(std::chrono::microseconds d);
+// "a, b,c" -> {"a","b","c"}; "" -> {}.
+std::vector<std::string> split_list(std::string_view text);
+// "k=v,k2=v2" -> pairs; nullopt when an entry lacks '='.
+std::optional<std::vector<std::pair<std::string, std::string>>> split_map(std::string_view text);
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+
+}  // namespace tw::config

@@ -1,0 +1,15 @@
+#include "model/session.hpp"
+
+namespace tw {
+
+std::string_view to_string(completion_reason r) {
+  switch (r) {
+    case completion_reason::gap: return "gap";
+    case completion_reason::end_marker: return "end_marker";
+    case completion_reason::max_duration: return "max_duration";
+    case completion_reason::flush: return "flush";
+  }
+  return "unknown";
+}
+
+}  // namespace tw

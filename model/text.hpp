@@ -1,0 +1,24 @@
+// Small text utilities shared by the importer and the state stage.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace tw {
+
+// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
+bool is_valid_utf8(std::string_view s);
+
+// At most `max_bytes` bytes of `s`, cut on a character boundary; appends "…" when it cut.
+// The result (including the ellipsis) never exceeds max_bytes + 3 bytes.
+std::string excerpt(std::string_view s, size_t max_bytes);
+
+// Collapses runs of whitespace (including newlines) into single spaces and trims both ends.
+std::string squeeze_whitespace(std::string_view s);
+
+// A stable 64-bit hash (FNV-1a). Stable across builds and platforms: used in on-disk keys and for
+// routing, so it must never change.
+uint64_t stable_hash(std::string_view s);
+
+}  // namespace tw

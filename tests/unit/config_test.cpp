@@ -1,0 +1,146 @@
+// The option table is the single source of configuration truth: these tests pin that defaults
+// parse, bad values are refused naming the key, and docs/configuration.md is up to date.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "config/docs.hpp"
+#include "config/loader.hpp"
+#include "config/options.hpp"
+#include "config/values.hpp"
+
+using namespace tw::config;
+using namespace std::chrono_literals;
+
+TEST_CASE("every documented default parses under its own option's rules") {
+  for (const auto& o : option_table()) {
+    INFO(o.key);
+    settings s;
+    if (o.type == value_type::string_map && o.default_text.empty()) continue;
+    CHECK_FALSE(o.assign(s, o.default_text));
+    CHECK(o.render(s) == o.default_text);
+  }
+}
+
+TEST_CASE("every option has a description and a unique key") {
+  std::set<std::string> keys;
+  for (const auto& o : option_table()) {
+    INFO(o.key);
+    CHECK_FALSE(o.description.empty());
+    CHECK(keys.insert(o.key).second);
+  }
+}
+
+TEST_CASE("the defaults load and validate") {
+  auto r = load(std::nullopt, {});
+  REQUIRE(r);
+  CHECK(r.value->completion.gap == 5min);
+  CHECK(r.value->completion.min_traces == 4);
+  CHECK(r.value->topics.input == std::vector<std::string>{"traces.raw"});
+}
+
+TEST_CASE("nested YAML maps and dotted keys are the same option") {
+  auto nested = load_yaml("completion:\n  gap: 90s\nkafka:\n  bootstrap.servers: b1:9092,b2:9092\n", "<t>", defaults());
+  REQUIRE(nested);
+  CHECK(nested.value->completion.gap == 90s);
+  CHECK(nested.value->kafka.bootstrap_servers == "b1:9092,b2:9092");
+  auto dotted = load_yaml("completion.gap: 90s\n", "<t>", defaults());
+  REQUIRE(dotted);
+  CHECK(dotted.value->completion.gap == 90s);
+}
+
+TEST_CASE("lists and librdkafka pass-through maps load from YAML") {
+  auto r = load_yaml(
+      "topics:\n  input: [a, b]\ncompletion:\n  end_markers: []\n"
+      "kafka:\n  librdkafka:\n    security.protocol: SASL_SSL\n    sasl:\n      mechanisms: PLAIN\n",
+      "<t>", defaults());
+  REQUIRE(r);
+  CHECK(r.value->topics.input == std::vector<std::string>{"a", "b"});
+  CHECK(r.value->completion.end_markers.empty());
+  CHECK(r.value->kafka.librdkafka.at("security.protocol") == "SASL_SSL");
+  CHECK(r.value->kafka.librdkafka.at("sasl.mechanisms") == "PLAIN");
+}
+
+TEST_CASE("bad configuration is refused with a message naming the key") {
+  struct row {
+    const char* description;
+    const char* yaml;
+    const char* key;
+    const char* message_part;
+  };
+  const row rows[] = {
+      {"a duration without a unit we know", "completion.gap: 5x", "completion.gap", "not a duration"},
+      {"a duration below its bound", "completion.gap: 10ms", "completion.gap", "out of bounds"},
+      {"an integer that is not one", "completion.min_traces: four", "completion.min_traces", "not an integer"},
+      {"an integer above its bound", "session.max_events: 999999999999", "session.max_events", "out of bounds"},
+      {"a misspelt key gets a suggestion", "completion.gapp: 5m", "completion.gapp", "did you mean 'completion.gap'"},
+      {"an unknown section", "nonsense:\n  x: 1", "nonsense.x", "unknown option"},
+      {"a value outside its choices", "input.format: xml", "input.format", "not one of"},
+      {"an empty input topic list", "topics.input: []", "topics.input", "at least one"},
+      {"a map where a scalar belongs", "completion.gap: {a: 1}", "completion.gap", "single value"},
+      {"a missing value", "completion.gap:", "completion.gap", "no value"},
+      {"a bad format in the per-topic map", "input.format_by_topic: {t1: xml}", "input.format_by_topic",
+       "not one of"},
+  };
+  for (const auto& r : rows) {
+    INFO(r.description);
+    auto res = load_yaml(r.yaml, "<t>", defaults());
+    REQUIRE_FALSE(res);
+    CHECK(res.error->key == r.key);
+    CHECK_THAT(res.error->message, Catch::Contains(r.message_part));
+  }
+}
+
+TEST_CASE("YAML syntax errors name the file") {
+  auto r = load_yaml("a: [1, 2", "my.yaml", defaults());
+  REQUIRE_FALSE(r);
+  CHECK(r.error->key == "my.yaml");
+  CHECK_THAT(r.error->message, Catch::Contains("not valid YAML"));
+}
+
+TEST_CASE("--set overrides apply on top of the file, including single map entries") {
+  auto r = apply_overrides({"completion.gap=10s", "kafka.librdkafka.security.protocol=SSL", "topics.input=x,y"},
+                           defaults());
+  REQUIRE(r);
+  CHECK(r.value->completion.gap == 10s);
+  CHECK(r.value->kafka.librdkafka.at("security.protocol") == "SSL");
+  CHECK(r.value->topics.input == std::vector<std::string>{"x", "y"});
+
+  auto bad = apply_overrides({"completion.gap"}, defaults());
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error->message, Catch::Contains("key=value"));
+}
+
+TEST_CASE("cross-option checks refuse contradictory settings") {
+  auto r = load(std::nullopt, {"completion.gap=10s", "completion.settle_delay=20s"});
+  REQUIRE_FALSE(r);
+  CHECK(r.error->key == "completion.settle_delay");
+
+  auto loop = load(std::nullopt, {"topics.input=tracewatch.sessions"});
+  REQUIRE_FALSE(loop);
+  CHECK(loop.error->key == "topics.input");
+
+  auto reserved = load(std::nullopt, {"kafka.librdkafka.enable.auto.commit=true"});
+  REQUIRE_FALSE(reserved);
+  CHECK(reserved.error->key == "kafka.librdkafka.enable.auto.commit");
+}
+
+TEST_CASE("docs/configuration.md is generated from the option table and up to date") {
+  std::ifstream in(std::string(TW_SOURCE_DIR) + "/docs/configuration.md");
+  REQUIRE(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  INFO("regenerate with: build/tracewatch config docs > docs/configuration.md");
+  CHECK(ss.str() == render_markdown());
+}
+
+TEST_CASE("durations render in the shortest exact unit") {
+  CHECK(format_duration(5min) == "5m");
+  CHECK(format_duration(1500ms) == "1500ms");
+  CHECK(format_duration(90s) == "90s");
+  CHECK(format_duration(std::chrono::microseconds(1500)) == "1500us");
+  CHECK(parse_duration("250") == 250ms);
+  CHECK_FALSE(parse_duration("-5s"));
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian bookworm packages tracewatch builds, tests and runs with.
+# Idempotent: does nothing when every package is already installed. Works as root or via sudo.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  g++ cmake make pkg-config ca-certificates
+  # libraries (DESIGN.md §11)
+  libcaf-dev librdkafka-dev librocksdb-dev nlohmann-json3-dev catch2
+  libsimdjson-dev libre2-dev libyaml-cpp-dev libcpp-httplib-dev libspdlog-dev libcli11-dev
+  # command-line Kafka client, used by docs and by the demo's instructions
+  kcat
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=(sudo)
+else
+  echo "install-deps: need root or sudo to install: ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -q
+"${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
