@@ -49,6 +49,7 @@ struct observation {
   obs_kind kind = obs_kind::span;
   bool is_update = false;      // amends the observation with the same observation_id
   std::string source_type;     // the producer's label, kept as evidence ("tool-create", "execute_tool")
+  uint32_t source_index = 0;   // position of the event inside its message (batch index, span ordinal)
 
   // --- time ---
   event_time timestamp;        // when the producer emitted the event

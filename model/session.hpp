@@ -111,7 +111,7 @@ struct session_summary {
   std::string user_id;
   std::string environment;
   std::vector<std::string> models;
-  metadata_entries metadata;  // from the traces, first writer per key in time order
+  metadata_entries metadata;  // from the traces; a later trace overrides an earlier one per key
   std::vector<turn_summary> turns;
   std::vector<tool_call_summary> tool_calls;
   std::vector<llm_call_summary> llm_calls;

@@ -1,0 +1,31 @@
+// Counters of the state stage. Written by the state stage's thread, read by anyone (metrics,
+// status, tests): every field is atomic and relaxed — they are statistics, not synchronisation.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace tw::state {
+
+struct engine_probe {
+  std::atomic<uint64_t> records{0};              // input records applied
+  std::atomic<uint64_t> events{0};               // observations routed
+  std::atomic<uint64_t> duplicates{0};           // events ignored: same event id already stored
+  std::atomic<uint64_t> dead_letters{0};         // dead letters written (parse rejections + late)
+  std::atomic<uint64_t> late_events{0};          // events refused as late
+  std::atomic<uint64_t> pending_held{0};         // events held for an unknown trace
+  std::atomic<uint64_t> pending_released{0};     // held events attached once the session was known
+  std::atomic<uint64_t> pending_timeouts{0};     // traces that became their own session
+  std::atomic<uint64_t> trace_conflicts{0};      // a trace claimed by a second session id (first wins)
+  std::atomic<uint64_t> sessions_opened{0};
+  std::atomic<uint64_t> revisions_emitted{0};
+  std::atomic<uint64_t> sessions_reopened{0};    // late events that changed an emitted revision
+  std::atomic<uint64_t> sessions_sealed{0};
+  std::atomic<uint64_t> sessions_expired{0};
+  std::atomic<uint64_t> events_not_stored{0};    // over session.max_events
+  std::atomic<uint64_t> batches{0};
+  std::atomic<int64_t> watermark_us{INT64_MIN};  // the processor watermark
+  std::atomic<uint64_t> outbox_end{0};           // next outbox sequence to be written
+};
+
+}  // namespace tw::state

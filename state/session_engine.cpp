@@ -1,0 +1,741 @@
+#include "state/session_engine.hpp"
+
+#include <algorithm>
+
+#include "state/codec.hpp"
+#include "state/event_codec.hpp"
+#include "state/outbox.hpp"
+#include "state/keys.hpp"
+#include "topics/contracts/deadletter_json.hpp"
+#include "topics/contracts/observation_json.hpp"
+#include "topics/contracts/session_json.hpp"
+
+namespace tw::state {
+namespace {
+
+// meta column family keys and values (on disk):
+//   "watermark"   := svarint(processor watermark, us)
+//   "outbox_next" := varint(next outbox sequence)
+constexpr const char* meta_watermark = "watermark";
+constexpr const char* meta_outbox_next = "outbox_next";
+
+// offsets value := u8(version = 1) svarint(next offset) u8(has max) [svarint(max event time)]
+std::string encode_progress(offset next, std::optional<event_time> max_event) {
+  std::string out;
+  writer w(out);
+  w.u8(1);
+  w.svarint(next.value);
+  w.u8(max_event ? 1 : 0);
+  if (max_event) w.svarint(max_event->micros());
+  return out;
+}
+
+// pending trace value := u8(version = 1) svarint(due) svarint(persisted due) varint(count)
+std::string encode_pending(event_time due, event_time persisted_due, uint64_t count) {
+  std::string out;
+  writer w(out);
+  w.u8(1);
+  w.svarint(due.micros());
+  w.svarint(persisted_due.micros());
+  w.varint(count);
+  return out;
+}
+
+std::string_view sv(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+
+// held_event := u8(version = 1) bytes(topic) svarint(partition) svarint(offset) bytes(event)
+// The source position is kept so that a held event dead-lettered later still says where it came
+// from.
+std::string encode_held(const observation& o, const record_position& pos) {
+  std::string event;
+  encode_event(o, event);
+  std::string out;
+  writer w(out);
+  w.u8(1);
+  w.bytes(pos.tp.topic);
+  w.svarint(pos.tp.partition.value);
+  w.svarint(pos.off.value);
+  w.bytes(event);
+  return out;
+}
+
+std::optional<std::pair<observation, record_position>> decode_held(std::string_view value) {
+  reader r(value);
+  if (r.u8() != 1) return std::nullopt;
+  record_position pos;
+  pos.tp.topic = std::string(r.bytes());
+  pos.tp.partition = partition_id{static_cast<int32_t>(r.svarint())};
+  pos.off = offset{r.svarint()};
+  auto o = decode_event(r.bytes());
+  if (!r.ok() || !r.at_end() || !o) return std::nullopt;
+  return std::make_pair(std::move(*o), std::move(pos));
+}
+
+}  // namespace
+
+session_engine::session_engine(store& s, engine_config cfg, engine_probe& probe)
+    : store_(s),
+      cfg_(std::move(cfg)),
+      probe_(probe),
+      tracker_(cfg_.max_out_of_orderness),
+      batch_(std::make_unique<rocksdb::WriteBatchWithIndex>(rocksdb::BytewiseComparator(), 0, true)),
+      header_cache_(cfg_.header_cache_entries),
+      trace_cache_(cfg_.trace_cache_entries) {}
+
+session_engine::~session_engine() = default;
+
+store_status session_engine::open(wall_time now) {
+  auto* db = store_.db();
+  std::string value;
+  auto s = db->Get(rocksdb::ReadOptions(), store_.handle(cf::meta), meta_watermark, &value);
+  if (s.ok()) {
+    reader r(value);
+    int64_t wm = r.svarint();
+    if (!r.ok()) return store_status::corrupt("meta watermark");
+    tracker_.restore_floor(event_time::from_micros(wm));
+  } else if (!s.IsNotFound()) {
+    return store_status::from(s, "reading the stored watermark");
+  }
+  s = db->Get(rocksdb::ReadOptions(), store_.handle(cf::meta), meta_outbox_next, &value);
+  if (s.ok()) {
+    reader r(value);
+    outbox_next_ = r.varint();
+    if (!r.ok()) return store_status::corrupt("meta outbox_next");
+  } else if (!s.IsNotFound()) {
+    return store_status::from(s, "reading the outbox sequence");
+  }
+  // The outbox may hold entries past the stored sequence only if meta was lost; never reuse one.
+  outbox_reader reader_(store_);
+  uint64_t end = 0;
+  if (auto st = reader_.end_seq(end); !st.ok()) return st;
+  outbox_next_ = std::max(outbox_next_, end);
+  probe_.outbox_end = outbox_next_;
+
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), store_.handle(cf::offsets)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    reader kr(sv(it->key()));
+    std::string topic(kr.bytes());
+    int32_t partition = static_cast<int32_t>(kr.fixed32_be());
+    reader vr(sv(it->value()));
+    if (vr.u8() != 1) return store_status::corrupt("offsets entry for " + topic);
+    progress p;
+    p.next = offset{vr.svarint()};
+    if (vr.u8()) p.max_event = event_time::from_micros(vr.svarint());
+    if (!kr.ok() || !vr.ok()) return store_status::corrupt("offsets entry for " + topic);
+    progress_[topic_partition{topic, partition_id{partition}}] = p;
+  }
+  if (!it->status().ok()) return store_status::from(it->status(), "reading stored offsets");
+  (void)now;
+  probe_.watermark_us = tracker_.current().micros();
+  // Persisted timers at or before the restored watermark (there should be none) are handled by
+  // the first scan: it starts from the beginning of time.
+  scanned_until_ = event_time::min();
+  next_persisted_due_ = event_time::min();
+  return {};
+}
+
+std::vector<std::pair<topic_partition, std::optional<offset>>> session_engine::assign(
+    const std::vector<topic_partition>& tps, wall_time now) {
+  std::vector<std::pair<topic_partition, std::optional<offset>>> out;
+  for (const auto& tp : tps) {
+    auto it = progress_.find(tp);
+    std::optional<event_time> max_event;
+    std::optional<offset> next;
+    if (it != progress_.end()) {
+      max_event = it->second.max_event;
+      next = it->second.next;
+    }
+    tracker_.assign(tp, max_event, now);
+    out.emplace_back(tp, next);
+  }
+  return out;
+}
+
+void session_engine::revoke(const std::vector<topic_partition>& tps) {
+  for (const auto& tp : tps) tracker_.revoke(tp);
+}
+
+std::optional<offset> session_engine::stored_offset(const topic_partition& tp) const {
+  auto it = progress_.find(tp);
+  if (it == progress_.end()) return std::nullopt;
+  return it->second.next;
+}
+
+// --- batch lifecycle ---
+
+void session_engine::begin_batch() {
+  batch_->Clear();
+  sessions_.clear();
+  pending_.clear();
+  due_index_.clear();
+  touched_.clear();
+  dirty_meta_ = false;
+}
+
+store_status session_engine::apply(std::vector<consumed_record>& records, wall_time now) {
+  begin_batch();
+  for (auto& rec : records) {
+    ++probe_.records;
+    for (const auto& r : rec.rejected) dead_letter(r, rec.position, rec.key);
+    std::optional<event_time> newest;
+    for (auto& o : rec.observations) {
+      ++probe_.events;
+      if (auto st = route(o, &rec); !st.ok()) return st;
+      event_time t = o.activity_time();
+      if (!newest || *newest < t) newest = t;
+    }
+    // The record's own events were judged against the watermark before it; only now may they
+    // move it.
+    if (!tracker_.assigned(rec.position.tp)) {
+      auto it = progress_.find(rec.position.tp);
+      tracker_.assign(rec.position.tp, it == progress_.end() ? std::nullopt : it->second.max_event, now);
+    }
+    if (newest) tracker_.observe(rec.position.tp, *newest, now);
+    else tracker_.touch(rec.position.tp, now);
+    auto& p = progress_[rec.position.tp];
+    p.next = rec.position.off.next_to_consume();
+    p.max_event = tracker_.max_event_time(rec.position.tp);
+    touched_.insert(rec.position.tp);
+    if (auto st = fire_due(); !st.ok()) return st;
+  }
+  ++probe_.batches;
+  return commit();
+}
+
+store_status session_engine::tick(wall_time now, duration idle_timeout) {
+  if (!tracker_.advance_idle(now, idle_timeout)) return {};
+  begin_batch();
+  if (auto st = fire_due(); !st.ok()) return st;
+  return commit();
+}
+
+store_status session_engine::flush() {
+  begin_batch();
+  tracker_.finish();
+  if (auto st = fire_due(); !st.ok()) return st;
+  return commit();
+}
+
+store_status session_engine::commit() {
+  auto* b = batch_.get();
+  event_time wm = tracker_.current();
+  for (auto& [id, slot] : sessions_) {
+    if (slot.deleted) {
+      b->Delete(store_.handle(cf::sessions), id);
+      if (slot.h.timer_due != event_time::max())
+        b->Delete(store_.handle(cf::timers), keys::timer(slot.h.timer_due, keys::timer_kind::session, id));
+      header_cache_.erase(id);
+      continue;
+    }
+    if (!slot.exists) continue;
+    event_time due = due_of(slot.h);
+    if (due != slot.h.timer_due) {
+      if (slot.h.timer_due != event_time::max())
+        b->Delete(store_.handle(cf::timers), keys::timer(slot.h.timer_due, keys::timer_kind::session, id));
+      if (due != event_time::max()) {
+        b->Put(store_.handle(cf::timers), keys::timer(due, keys::timer_kind::session, id), "");
+        next_persisted_due_ = std::min(next_persisted_due_, due);
+      }
+      slot.h.timer_due = due;
+    }
+    std::string value;
+    encode_header(slot.h, value);
+    b->Put(store_.handle(cf::sessions), id, value);
+    header_cache_.put(id, slot.h);
+  }
+  for (auto& [trace, slot] : pending_) {
+    if (slot.deleted) {
+      b->Delete(store_.handle(cf::pending), keys::pending_trace(trace));
+      if (slot.persisted_due != event_time::max())
+        b->Delete(store_.handle(cf::timers), keys::timer(slot.persisted_due, keys::timer_kind::pending_trace, trace));
+      continue;
+    }
+    if (!slot.exists) continue;
+    if (slot.due != slot.persisted_due) {
+      if (slot.persisted_due != event_time::max())
+        b->Delete(store_.handle(cf::timers), keys::timer(slot.persisted_due, keys::timer_kind::pending_trace, trace));
+      b->Put(store_.handle(cf::timers), keys::timer(slot.due, keys::timer_kind::pending_trace, trace), "");
+      next_persisted_due_ = std::min(next_persisted_due_, slot.due);
+      slot.persisted_due = slot.due;
+    }
+    b->Put(store_.handle(cf::pending), keys::pending_trace(trace), encode_pending(slot.due, slot.persisted_due, slot.count));
+  }
+  for (const auto& tp : touched_) {
+    const auto& p = progress_[tp];
+    b->Put(store_.handle(cf::offsets), keys::offset(tp), encode_progress(p.next, p.max_event));
+  }
+  {
+    std::string v;
+    writer(v).svarint(wm.micros());
+    b->Put(store_.handle(cf::meta), meta_watermark, v);
+    std::string o;
+    writer(o).varint(outbox_next_);
+    b->Put(store_.handle(cf::meta), meta_outbox_next, o);
+  }
+  auto s = store_.db()->Write(store_.write_options(), b->GetWriteBatch());
+  if (!s.ok()) return store_status::from(s, "committing a batch");
+  probe_.watermark_us = wm.micros();
+  probe_.outbox_end = outbox_next_;
+  sessions_.clear();
+  pending_.clear();
+  due_index_.clear();
+  batch_->Clear();
+  return {};
+}
+
+// --- timers ---
+
+event_time session_engine::due_of(const session_header& h) const {
+  if (h.sealed) return h.sealed_at + cfg_.tombstone_retention;
+  event_time due = event_time::max();
+  if (auto nc = h.window.next_completion(cfg_.window)) due = nc->at;
+  if (h.reemit) due = std::min(due, h.closed_at);
+  if (h.emitted() && h.window.empty() && !h.reemit) due = std::min(due, h.closed_at + cfg_.grace);
+  return due;
+}
+
+void session_engine::reindex(const std::string& id, session_slot& slot) {
+  event_time due = slot.deleted ? event_time::max() : due_of(slot.h);
+  if (due == slot.indexed_due) return;
+  if (slot.indexed_due != event_time::max())
+    due_index_.erase(due_entry{slot.indexed_due.micros(), static_cast<char>(due_kind::session), id});
+  if (due != event_time::max())
+    due_index_.insert(due_entry{due.micros(), static_cast<char>(due_kind::session), id});
+  slot.indexed_due = due;
+}
+
+void session_engine::reindex(const std::string& trace_id, pending_slot& slot) {
+  event_time due = slot.deleted ? event_time::max() : slot.due;
+  if (due == slot.indexed_due) return;
+  if (slot.indexed_due != event_time::max())
+    due_index_.erase(due_entry{slot.indexed_due.micros(), static_cast<char>(due_kind::pending), trace_id});
+  if (due != event_time::max())
+    due_index_.insert(due_entry{due.micros(), static_cast<char>(due_kind::pending), trace_id});
+  slot.indexed_due = due;
+}
+
+store_status session_engine::fire_due() {
+  event_time wm = tracker_.current();
+  if (wm > scanned_until_) {
+    if (next_persisted_due_ <= wm)
+      if (auto st = scan_persisted_timers(wm); !st.ok()) return st;
+    scanned_until_ = wm;
+  }
+  // Handling one entry may add or move others (a pending trace releases into a session that is
+  // due at once), so always take the earliest again.
+  while (!due_index_.empty() && std::get<0>(*due_index_.begin()) <= wm.micros()) {
+    auto [due, kind, id] = *due_index_.begin();
+    if (kind == static_cast<char>(due_kind::session)) {
+      if (auto st = handle_session_due(id); !st.ok()) return st;
+    } else {
+      ++probe_.pending_timeouts;
+      // The trace's session id never came: the trace becomes a session of its own.
+      if (auto st = bind_trace(id, id); !st.ok()) return st;
+      auto it = pending_.find(id);
+      if (it != pending_.end() && !it->second.deleted) {
+        // bind_trace found an existing binding and so released nothing: release into it.
+        std::optional<std::string> sid;
+        if (auto st = lookup_trace(id, sid); !st.ok()) return st;
+        if (auto st = release_pending(id, sid.value_or(id)); !st.ok()) return st;
+      }
+    }
+  }
+  return {};
+}
+
+store_status session_engine::scan_persisted_timers(event_time up_to) {
+  rocksdb::ReadOptions ro;
+  std::string lower = keys::timer_bound(scanned_until_ == event_time::min() ? event_time::min()
+                                                                            : scanned_until_ + duration{1});
+  rocksdb::Slice lower_slice(lower);
+  ro.iterate_lower_bound = &lower_slice;
+  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(ro, store_.handle(cf::timers)));
+  next_persisted_due_ = event_time::max();
+  std::vector<std::pair<char, std::string>> due_now;
+  for (it->Seek(lower); it->Valid(); it->Next()) {
+    reader r(sv(it->key()));
+    event_time due = event_time::from_micros(from_sortable_time(r.fixed64_be()));
+    if (!r.ok() || it->key().size() < 9) return store_status::corrupt("timer key");
+    if (due > up_to) {
+      next_persisted_due_ = due;
+      break;
+    }
+    due_now.emplace_back(it->key()[8], std::string(it->key().data() + 9, it->key().size() - 9));
+  }
+  if (!it->status().ok()) return store_status::from(it->status(), "scanning timers");
+  // Load each into the working set; its (current) due time enters the due index there. A timer
+  // whose session moved on is stale: commit replaces it.
+  for (const auto& [kind, id] : due_now) {
+    if (kind == static_cast<char>(keys::timer_kind::session)) {
+      session_slot* slot;
+      if (auto st = load_session(id, slot); !st.ok()) return st;
+    } else if (kind == static_cast<char>(keys::timer_kind::pending_trace)) {
+      pending_slot* slot;
+      if (auto st = load_pending(id, slot); !st.ok()) return st;
+    } else {
+      return store_status::corrupt("timer of unknown kind");
+    }
+  }
+  return {};
+}
+
+// --- routing ---
+
+store_status session_engine::route(observation& o, const consumed_record* from) {
+  if (!o.session_id.empty()) {
+    if (!o.trace_id.empty())
+      if (auto st = bind_trace(o.trace_id, o.session_id); !st.ok()) return st;
+    std::string sid = o.session_id;
+    return add_to_session(sid, o, from);
+  }
+  std::optional<std::string> sid;
+  if (auto st = lookup_trace(o.trace_id, sid); !st.ok()) return st;
+  if (!sid) return hold_pending(o, from);
+  return add_to_session(*sid, o, from);
+}
+
+store_status session_engine::lookup_trace(const std::string& trace_id, std::optional<std::string>& out) {
+  if (auto* cached = trace_cache_.find(trace_id)) {
+    out = *cached;
+    return {};
+  }
+  std::string value;
+  auto s = batch_->GetFromBatchAndDB(store_.db(), rocksdb::ReadOptions(), store_.handle(cf::traces), trace_id, &value);
+  if (s.IsNotFound()) {
+    out.reset();
+    return {};
+  }
+  if (!s.ok()) return store_status::from(s, "looking up trace " + trace_id);
+  trace_cache_.put(trace_id, value);
+  out = std::move(value);
+  return {};
+}
+
+store_status session_engine::bind_trace(const std::string& trace_id, const std::string& session_id) {
+  std::optional<std::string> existing;
+  if (auto st = lookup_trace(trace_id, existing); !st.ok()) return st;
+  if (existing) {
+    if (*existing != session_id) ++probe_.trace_conflicts;
+    return {};
+  }
+  batch_->Put(store_.handle(cf::traces), trace_id, session_id);
+  batch_->Put(store_.handle(cf::session_traces), keys::session_trace(session_id, trace_id), "");
+  trace_cache_.put(trace_id, session_id);
+  pending_slot* slot;
+  if (auto st = load_pending(trace_id, slot); !st.ok()) return st;
+  if (slot->exists && !slot->deleted) return release_pending(trace_id, session_id);
+  return {};
+}
+
+store_status session_engine::load_pending(const std::string& trace_id, pending_slot*& out) {
+  auto it = pending_.find(trace_id);
+  if (it != pending_.end()) {
+    out = &it->second;
+    return {};
+  }
+  pending_slot slot;
+  std::string value;
+  auto s = batch_->GetFromBatchAndDB(store_.db(), rocksdb::ReadOptions(), store_.handle(cf::pending),
+                                     keys::pending_trace(trace_id), &value);
+  if (s.ok()) {
+    reader r(value);
+    if (r.u8() != 1) return store_status::corrupt("pending trace " + trace_id);
+    slot.due = event_time::from_micros(r.svarint());
+    slot.persisted_due = event_time::from_micros(r.svarint());
+    slot.count = r.varint();
+    if (!r.ok()) return store_status::corrupt("pending trace " + trace_id);
+    slot.exists = true;
+  } else if (!s.IsNotFound()) {
+    return store_status::from(s, "reading pending trace " + trace_id);
+  }
+  auto [ins, _] = pending_.emplace(trace_id, slot);
+  out = &ins->second;
+  reindex(trace_id, *out);
+  return {};
+}
+
+store_status session_engine::hold_pending(const observation& o, const consumed_record* from) {
+  pending_slot* slot;
+  if (auto st = load_pending(o.trace_id, slot); !st.ok()) return st;
+  if (!slot->exists || slot->deleted) {
+    // Wait at least pending_timeout of watermark progress, counted from whichever is later: the
+    // event itself or where the watermark already is.
+    slot->exists = true;
+    slot->deleted = false;
+    slot->due = std::max(o.activity_time(), tracker_.current()) + cfg_.pending_timeout;
+    slot->count = 0;
+  }
+  batch_->Put(store_.handle(cf::pending), keys::pending_event(o.trace_id, o.event_id),
+              encode_held(o, from ? from->position : record_position{}));
+  ++slot->count;
+  ++probe_.pending_held;
+  reindex(o.trace_id, *slot);
+  return {};
+}
+
+store_status session_engine::release_pending(const std::string& trace_id, const std::string& session_id) {
+  pending_slot* slot;
+  if (auto st = load_pending(trace_id, slot); !st.ok()) return st;
+  std::vector<std::pair<std::string, std::string>> held;
+  if (auto st = collect_prefix(cf::pending, keys::pending_events_prefix(trace_id), held); !st.ok()) return st;
+  slot->deleted = true;
+  reindex(trace_id, *slot);
+  for (const auto& [key, value] : held) batch_->Delete(store_.handle(cf::pending), key);
+  for (const auto& [key, value] : held) {
+    auto h = decode_held(value);
+    if (!h) return store_status::corrupt("held event of trace " + trace_id);
+    ++probe_.pending_released;
+    if (auto st = add_to_session(session_id, h->first, nullptr, &h->second); !st.ok()) return st;
+  }
+  return {};
+}
+
+// --- sessions ---
+
+store_status session_engine::load_session(const std::string& id, session_slot*& out) {
+  auto it = sessions_.find(id);
+  if (it != sessions_.end()) {
+    out = &it->second;
+    return {};
+  }
+  session_slot slot;
+  if (auto* cached = header_cache_.find(id)) {
+    slot.h = *cached;
+    slot.exists = true;
+  } else {
+    std::string value;
+    auto s = store_.db()->Get(rocksdb::ReadOptions(), store_.handle(cf::sessions), id, &value);
+    if (s.ok()) {
+      auto h = decode_header(value);
+      if (!h) return store_status::corrupt("session header of " + id);
+      slot.h = std::move(*h);
+      slot.exists = true;
+    } else if (!s.IsNotFound()) {
+      return store_status::from(s, "reading session " + id);
+    }
+  }
+  auto [ins, _] = sessions_.emplace(id, std::move(slot));
+  out = &ins->second;
+  if (out->exists) reindex(id, *out);
+  return {};
+}
+
+bool session_engine::is_end_marker(const observation& o) const {
+  if (!o.name || cfg_.end_markers.empty()) return false;
+  return std::find(cfg_.end_markers.begin(), cfg_.end_markers.end(), *o.name) != cfg_.end_markers.end();
+}
+
+store_status session_engine::add_to_session(const std::string& id, observation& o, const consumed_record* from,
+                                            const record_position* held_at) {
+  session_slot* slot;
+  if (auto st = load_session(id, slot); !st.ok()) return st;
+  event_time t = o.activity_time();
+  event_time wm = tracker_.current();
+  if (!slot->exists || slot->deleted) {
+    // An unknown session whose first event is already past any window that could still accept
+    // it: most likely a forgotten (expired) session's straggler. A held event was judged when it
+    // arrived (it was in time then), so only events arriving now are checked.
+    if (!held_at && t + cfg_.window.gap + cfg_.grace < wm) {
+      late(o, from, held_at,
+           "session " + id + " is unknown and the event (" + format_iso8601(t) +
+               ") is older than the watermark (" + format_iso8601(wm) + ") minus completion.gap and completion.grace");
+      return {};
+    }
+    slot->h = session_header{};
+    slot->exists = true;
+    slot->deleted = false;
+    ++probe_.sessions_opened;
+  }
+  session_header& h = slot->h;
+  if (h.sealed) {
+    late(o, from, held_at,
+         "session " + id + " was completed (revision " + std::to_string(h.revision) + ") and sealed at " +
+             format_iso8601(h.sealed_at) + ", after completion.grace");
+    return {};
+  }
+  std::string key = keys::event(id, o.event_id);
+  std::string existing;
+  auto s = batch_->GetFromBatchAndDB(store_.db(), rocksdb::ReadOptions(), store_.handle(cf::events), key, &existing);
+  if (s.ok()) {
+    ++probe_.duplicates;
+    return {};
+  }
+  if (!s.IsNotFound()) return store_status::from(s, "dedup lookup in session " + id);
+  if (h.stored_events < cfg_.max_events_per_session) {
+    std::string value;
+    encode_event(o, value);
+    batch_->Put(store_.handle(cf::events), key, value);
+    ++h.stored_events;
+  } else {
+    ++h.events_not_stored;
+    ++probe_.events_not_stored;
+  }
+  h.first_at = std::min(h.first_at, t);
+  h.last_at = std::max(h.last_at, t);
+  if (h.emitted() && t <= h.closed_at) {
+    // Late for an emitted revision but within the grace period: emit the revision again.
+    if (!h.reemit) ++probe_.sessions_reopened;
+    h.reemit = true;
+  } else if (is_end_marker(o)) {
+    h.window.add_end_marker(t, cfg_.window.gap);
+  } else {
+    h.window.add_activity(t, cfg_.window.gap);
+  }
+  reindex(id, *slot);
+  return {};
+}
+
+store_status session_engine::handle_session_due(const std::string& id) {
+  session_slot* slot;
+  if (auto st = load_session(id, slot); !st.ok()) return st;
+  session_header& h = slot->h;
+  event_time wm = tracker_.current();
+  while (slot->exists && !slot->deleted) {
+    if (h.sealed) {
+      if (h.sealed_at + cfg_.tombstone_retention <= wm) {
+        if (auto st = expire(id, *slot); !st.ok()) return st;
+      }
+      break;
+    }
+    auto nc = h.window.next_completion(cfg_.window);
+    if (nc && nc->at <= wm) {
+      if (auto st = emit(id, h, nc->at, nc->reason); !st.ok()) return st;
+      h.window.cut(nc->at);
+      h.reemit = false;
+      continue;
+    }
+    if (h.reemit) {
+      if (auto st = emit(id, h, h.closed_at, h.last_reason); !st.ok()) return st;
+      h.reemit = false;
+      continue;
+    }
+    if (h.emitted() && h.window.empty() && h.closed_at + cfg_.grace <= wm) {
+      if (auto st = seal(id, h); !st.ok()) return st;
+      continue;
+    }
+    break;
+  }
+  reindex(id, *slot);
+  return {};
+}
+
+store_status session_engine::collect_prefix(cf c, const std::string& prefix,
+                                            std::vector<std::pair<std::string, std::string>>& out) {
+  // Collected before anything is changed: a write-batch iterator must not outlive a batch write.
+  std::string upper = keys::successor(prefix);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> base(store_.db()->NewIterator(ro, store_.handle(c)));
+  std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(store_.handle(c), base.release()));
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    auto k = sv(it->key());
+    if (k.compare(0, prefix.size(), prefix) != 0) break;
+    out.emplace_back(std::string(k), std::string(sv(it->value())));
+  }
+  return store_status::from(it->status(), std::string("reading ") + cf_name(c));
+}
+
+store_status session_engine::emit(const std::string& id, session_header& h, event_time cutoff,
+                                  completion_reason reason) {
+  std::vector<std::pair<std::string, std::string>> stored;
+  if (auto st = collect_prefix(cf::events, keys::prefixed(id), stored); !st.ok()) return st;
+  std::vector<observation> events;
+  events.reserve(stored.size());
+  for (const auto& [key, value] : stored) {
+    auto o = decode_event(value);
+    if (!o) return store_status::corrupt("stored event of session " + id);
+    events.push_back(std::move(*o));
+  }
+  summary_request req;
+  req.session_id = id;
+  req.revision = h.revision + 1;
+  req.reason = reason;
+  req.cutoff = cutoff;
+  req.events_not_stored = h.events_not_stored;
+  session_summary summary = build_session_summary(req, std::move(events), cfg_.summary);
+  h.revision = req.revision;
+  h.closed_at = cutoff;
+  h.last_reason = reason;
+  outbox_put(cfg_.sessions_topic, id, encode_session_json(summary));
+  ++probe_.revisions_emitted;
+  return {};
+}
+
+store_status session_engine::seal(const std::string& id, session_header& h) {
+  std::vector<std::pair<std::string, std::string>> stored;
+  if (auto st = collect_prefix(cf::events, keys::prefixed(id), stored); !st.ok()) return st;
+  for (const auto& [key, value] : stored) batch_->Delete(store_.handle(cf::events), key);
+  h.sealed = true;
+  h.sealed_at = h.closed_at + cfg_.grace;
+  h.stored_events = 0;
+  h.window = session_window{};
+  ++probe_.sessions_sealed;
+  return {};
+}
+
+store_status session_engine::expire(const std::string& id, session_slot& slot) {
+  std::vector<std::pair<std::string, std::string>> bindings;
+  std::string prefix = keys::prefixed(id);
+  if (auto st = collect_prefix(cf::session_traces, prefix, bindings); !st.ok()) return st;
+  for (const auto& [key, value] : bindings) {
+    std::string trace_id = key.substr(prefix.size());
+    batch_->Delete(store_.handle(cf::traces), trace_id);
+    batch_->Delete(store_.handle(cf::session_traces), key);
+    trace_cache_.erase(trace_id);
+  }
+  slot.deleted = true;
+  ++probe_.sessions_expired;
+  return {};
+}
+
+// --- output ---
+
+void session_engine::outbox_put(const std::string& topic, const std::string& key, std::string payload) {
+  outbox_entry e;
+  e.seq = outbox_next_++;
+  e.topic = topic;
+  e.key = key;
+  e.payload = std::move(payload);
+  std::string value;
+  encode_outbox_entry(e, value);
+  batch_->Put(store_.handle(cf::outbox), keys::outbox(e.seq), value);
+}
+
+void session_engine::dead_letter(const rejected_event& r, const record_position& pos, const std::string& key) {
+  outbox_put(cfg_.deadletter_topic, key, encode_deadletter_json(r, pos));
+  ++probe_.dead_letters;
+}
+
+void session_engine::late(const observation& o, const consumed_record* from, const record_position* held_at,
+                          std::string detail) {
+  ++probe_.late_events;
+  rejected_event r;
+  r.code = reject_code::late_event;
+  r.detail = "event " + o.event_id + ": " + std::move(detail);
+  r.index = o.source_index;
+  if (from) {
+    r.payload = from->payload;
+    dead_letter(r, from->position, from->key);
+  } else {
+    // A held event: its message was committed long ago, so the event is given as understood
+    // (tracewatch.event.v1), with the position of the message it came in.
+    r.payload = encode_observation_json(o);
+    dead_letter(r, held_at ? *held_at : record_position{}, o.trace_id);
+  }
+}
+
+store_status session_engine::open_sessions(size_t limit, std::vector<std::string>& ids, uint64_t& total) {
+  total = 0;
+  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(rocksdb::ReadOptions(), store_.handle(cf::sessions)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto h = decode_header(sv(it->value()));
+    if (!h) return store_status::corrupt("session header");
+    if (h->sealed || (h->window.empty() && !h->reemit)) continue;
+    ++total;
+    if (ids.size() < limit) ids.emplace_back(sv(it->key()));
+  }
+  return store_status::from(it->status(), "listing open sessions");
+}
+
+}  // namespace tw::state

@@ -1,0 +1,175 @@
+// The state stage's logic: routes observations to sessions, keeps per-session state in RocksDB,
+// runs the event-time completion windows and writes completed sessions (and dead letters) to the
+// outbox — all of a batch's effects, together with the input offsets it consumed, in ONE RocksDB
+// write. A restart resumes exactly where the last write ended: nothing is lost, nothing applied
+// twice.
+//
+// Semantics (docs/architecture.md, "Session completion"):
+//   - Trace → session: an observation without a session id is held (column family `pending`) until
+//     its trace's session id is known, or resolve.pending_timeout of event time has passed, when
+//     the trace becomes a session of its own. The first binding of a trace wins.
+//   - Duplicate event ids are ignored; updates are stored as events and merged at completion.
+//   - Windows (session_window.hpp) complete on the gap, an end marker or the maximum duration,
+//     when the watermark passes the completion point. Timers fire after EVERY record, not per
+//     batch, so batch boundaries never change a result.
+//   - A late event (at or before the last emitted cutoff) reopens the session within the grace
+//     period: a new revision is emitted. After the grace period the session is sealed (its events
+//     deleted) and later events are dead-lettered as late_event; after tombstone_retention it is
+//     forgotten.
+//
+// Thread-safety: not thread-safe. Owned by the state actor's thread. The probe may be read from
+// anywhere.
+//
+// Errors: any store error leaves the in-memory state ahead of the database; the caller must stop
+// (and restart from the last committed write) rather than continue.
+#pragma once
+
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "model/kafka.hpp"
+#include "model/observation.hpp"
+#include "model/rejection.hpp"
+#include "state/engine_probe.hpp"
+#include "state/lru_cache.hpp"
+#include "state/session_header.hpp"
+#include "state/session_summary.hpp"
+#include "state/store.hpp"
+#include "state/watermark.hpp"
+
+namespace tw::state {
+
+struct engine_config {
+  window_config window;
+  duration grace{std::chrono::minutes(30)};
+  duration tombstone_retention{std::chrono::hours(24 * 7)};
+  duration pending_timeout{std::chrono::minutes(2)};
+  duration max_out_of_orderness{std::chrono::seconds(5)};
+  std::vector<std::string> end_markers{"hangup"};
+  summary_limits summary;
+  uint64_t max_events_per_session = 5000;
+  size_t header_cache_entries = 20000;
+  size_t trace_cache_entries = 200000;
+  std::string sessions_topic = "tracewatch.sessions";
+  std::string deadletter_topic = "tracewatch.deadletter";
+};
+
+// One consumed input message after parsing.
+struct consumed_record {
+  record_position position;
+  std::string key;
+  std::string payload;                    // the original bytes (for dead letters of late events)
+  std::vector<observation> observations;
+  std::vector<rejected_event> rejected;
+};
+
+class session_engine {
+ public:
+  session_engine(store& s, engine_config cfg, engine_probe& probe);
+  ~session_engine();
+
+  // Loads the stored watermark and partition progress. Call once before anything else.
+  store_status open(wall_time now);
+
+  // Partitions the input consumer was given. Returns, per partition, the offset to resume from
+  // (nullopt: nothing stored, start where the consumer's reset policy says).
+  std::vector<std::pair<topic_partition, std::optional<offset>>> assign(const std::vector<topic_partition>& tps,
+                                                                       wall_time now);
+  void revoke(const std::vector<topic_partition>& tps);
+  void set_caught_up(const topic_partition& tp, bool caught_up) { tracker_.set_caught_up(tp, caught_up); }
+
+  // Applies records in order and commits them (state + outbox + offsets) in one write.
+  store_status apply(std::vector<consumed_record>& records, wall_time now);
+  // Live mode: lets idle partitions advance the watermark; commits what that completes.
+  store_status tick(wall_time now, duration idle_timeout);
+  // End of a bounded replay asked to flush: the watermark jumps to the end of time.
+  store_status flush();
+
+  event_time watermark() const { return tracker_.current(); }
+  uint64_t outbox_end() const { return outbox_next_; }
+  std::optional<offset> stored_offset(const topic_partition& tp) const;
+  // Sessions not completed yet (for the end-of-replay report), at most `limit` ids listed.
+  store_status open_sessions(size_t limit, std::vector<std::string>& ids, uint64_t& total);
+
+ private:
+  struct session_slot {
+    session_header h;
+    bool exists = false;   // stored, or created in this batch
+    bool deleted = false;  // expired in this batch
+    event_time indexed_due = event_time::max();
+  };
+  struct pending_slot {
+    event_time due = event_time::max();
+    event_time persisted_due = event_time::max();
+    uint64_t count = 0;
+    bool exists = false;
+    bool deleted = false;
+    event_time indexed_due = event_time::max();
+  };
+  struct progress {
+    offset next;
+    std::optional<event_time> max_event;
+  };
+  enum class due_kind : char { session = 's', pending = 'p' };
+  using due_entry = std::tuple<int64_t, char, std::string>;
+
+  void begin_batch();
+  store_status commit();
+  store_status fire_due();
+  store_status scan_persisted_timers(event_time up_to);
+
+  store_status route(observation& o, const consumed_record* from);
+  // `from` is the record the event arrived in; for a held event, `held_at` says where it came from.
+  store_status add_to_session(const std::string& session_id, observation& o, const consumed_record* from,
+                              const record_position* held_at = nullptr);
+  store_status bind_trace(const std::string& trace_id, const std::string& session_id);
+  store_status lookup_trace(const std::string& trace_id, std::optional<std::string>& out);
+  store_status hold_pending(const observation& o, const consumed_record* from);
+  store_status release_pending(const std::string& trace_id, const std::string& session_id);
+
+  store_status load_session(const std::string& id, session_slot*& out);
+  store_status load_pending(const std::string& trace_id, pending_slot*& out);
+  void reindex(const std::string& id, session_slot& slot);
+  void reindex(const std::string& trace_id, pending_slot& slot);
+  event_time due_of(const session_header& h) const;
+
+  store_status handle_session_due(const std::string& id);
+  store_status emit(const std::string& id, session_header& h, event_time cutoff, completion_reason reason);
+  store_status seal(const std::string& id, session_header& h);
+  store_status expire(const std::string& id, session_slot& slot);
+  store_status collect_prefix(cf c, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out);
+
+  void dead_letter(const rejected_event& r, const record_position& pos, const std::string& key);
+  void late(const observation& o, const consumed_record* from, const record_position* held_at, std::string detail);
+  void outbox_put(const std::string& topic, const std::string& key, std::string payload);
+
+  bool is_end_marker(const observation& o) const;
+
+  store& store_;
+  engine_config cfg_;
+  engine_probe& probe_;
+  watermark_tracker tracker_;
+  std::unique_ptr<rocksdb::WriteBatchWithIndex> batch_;
+
+  std::unordered_map<std::string, session_slot> sessions_;  // this batch's working set
+  std::unordered_map<std::string, pending_slot> pending_;
+  std::set<due_entry> due_index_;                          // due times of the working set
+  std::map<topic_partition, progress> progress_;           // all known partitions
+  std::set<topic_partition> touched_;                      // partitions with progress this batch
+  lru_cache<session_header> header_cache_;
+  lru_cache<std::string> trace_cache_;
+
+  event_time scanned_until_ = event_time::min();         // persisted timers up to here are handled
+  event_time next_persisted_due_ = event_time::min();    // earliest persisted timer after that
+  uint64_t outbox_next_ = 0;
+  bool dirty_meta_ = false;
+};
+
+}  // namespace tw::state

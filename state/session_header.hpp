@@ -1,0 +1,42 @@
+// Per-session bookkeeping kept in the `sessions` column family: everything needed to decide when
+// the session completes, without reading its events. Small and bounded (session_window bounds).
+//
+// value := u8(version = 1) u8(flags) varint(revision) svarint(first_at) svarint(last_at)
+//          svarint(closed_at) u8(last_reason) svarint(sealed_at) svarint(timer_due)
+//          varint(stored_events) varint(events_not_stored)
+//          varint(n) (svarint(start) svarint(end))^n      -- open-segment clusters
+//          varint(m) svarint(marker)^m                     -- open-segment end markers
+// flags: bit 0 sealed, bit 1 reemit pending. On disk: never reorder.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "model/session.hpp"
+#include "state/session_window.hpp"
+
+namespace tw::state {
+
+struct session_header {
+  uint32_t revision = 0;           // revisions emitted so far
+  event_time first_at = event_time::max();
+  event_time last_at = event_time::min();
+  event_time closed_at = event_time::min();  // cutoff of the last emitted revision
+  completion_reason last_reason = completion_reason::gap;
+  bool sealed = false;             // past the grace period: events deleted, late events refused
+  bool reemit = false;             // a late event changed an emitted revision: emit again
+  event_time sealed_at = event_time::min();
+  event_time timer_due = event_time::max();  // where its entry in `timers` is (max: none)
+  uint64_t stored_events = 0;
+  uint64_t events_not_stored = 0;  // over session.max_events
+  session_window window;           // activity after closed_at
+
+  bool emitted() const { return revision > 0; }
+};
+
+void encode_header(const session_header& h, std::string& out);
+std::optional<session_header> decode_header(std::string_view in);
+
+}  // namespace tw::state

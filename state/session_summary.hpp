@@ -1,0 +1,43 @@
+// Builds a completed session's summary (model/session.hpp) from its stored events.
+//
+// Events are merged into observations in a fixed order — emission timestamp, creates before
+// updates, then event id — so an update amends its create whatever order they arrived in, and the
+// same set of events always gives the same summary. Fields an event carries overwrite earlier
+// values; metadata maps merge key by key.
+//
+// LLM usage is counted once: one call is often recorded at two or three nested levels (ADK
+// call_llm › generate_content, kagent call_llm › generate_content › openai.chat), each with the
+// same usage. An observation with usage is counted only when no observation below it (by parent
+// links) carries usage too; the others are listed with counted = false.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "model/observation.hpp"
+#include "model/session.hpp"
+
+namespace tw::state {
+
+struct summary_limits {
+  int64_t min_traces = 4;
+  size_t max_turns = 50;
+  size_t max_tool_calls = 100;
+  size_t max_llm_calls = 100;
+  size_t max_errors = 50;
+  size_t max_scores = 50;
+};
+
+struct summary_request {
+  std::string session_id;
+  uint32_t revision = 1;
+  completion_reason reason = completion_reason::gap;
+  event_time cutoff;                // only events with activity at or before it are included
+  uint64_t events_not_stored = 0;
+};
+
+// `events` is consumed (sorted and merged in place).
+session_summary build_session_summary(const summary_request& req, std::vector<observation> events,
+                                      const summary_limits& limits);
+
+}  // namespace tw::state

@@ -1,0 +1,80 @@
+// The RocksDB database behind the state stage, and the state module's error type.
+//
+// Column families and their layouts (every value starts with a version byte; see the codec
+// headers for the values):
+//   sessions        key := session_id                                   value := session_header
+//   events          key := varint(len) session_id event_id              value := event (event_codec)
+//   pending         key := varint(len) trace_id 0x00                    value := pending_trace
+//                   key := varint(len) trace_id 0x01 event_id           value := held_event
+//   traces          key := trace_id                                     value := session_id
+//   session_traces  key := varint(len) session_id trace_id              value := (empty)
+//   timers          key := fixed64(sortable due) u8(kind) id            value := (empty)
+//   offsets         key := varint(len) topic fixed32(partition)         value := partition_progress
+//   outbox          key := fixed64(sequence)                            value := outbox_entry
+//   meta            key := name                                         value := per key (session_engine.cpp)
+// These layouts are on disk: never change a key grammar or reuse a kind byte.
+//
+// Thread-safety: RocksDB is thread-safe. The state stage is the only writer of every column
+// family except `outbox`, whose delivered entries the output stage deletes.
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <array>
+#include <memory>
+#include <string>
+
+namespace tw::state {
+
+enum class store_errc {
+  ok,
+  corruption,    // stored bytes do not decode: fatal, needs an operator
+  io_error,      // disk trouble: fatal for this process, a restart may succeed
+  busy,          // transient (e.g. write stall timeout): retriable
+  invalid,       // bad arguments or options: a programming or configuration error
+};
+
+// An error as a value. Created from rocksdb::Status at this boundary only.
+struct store_status {
+  store_errc code = store_errc::ok;
+  std::string message;
+  bool ok() const { return code == store_errc::ok; }
+  static store_status from(const rocksdb::Status& s, const std::string& context);
+  static store_status corrupt(const std::string& what) { return {store_errc::corruption, what}; }
+};
+
+enum class cf : size_t { sessions, events, pending, traces, session_traces, timers, offsets, outbox, meta, count_ };
+
+struct store_options {
+  std::string dir;
+  bool sync_writes = false;
+  size_t block_cache_mb = 64;
+  size_t write_buffer_mb = 32;
+};
+
+class store {
+ public:
+  static store_status open(const store_options& opts, std::unique_ptr<store>& out);
+  ~store();
+  store(const store&) = delete;
+  store& operator=(const store&) = delete;
+
+  rocksdb::DB* db() { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* handle(cf c) { return handles_[static_cast<size_t>(c)]; }
+  const rocksdb::WriteOptions& write_options() const { return write_options_; }
+  const std::string& dir() const { return dir_; }
+
+  // Approximate live keys in a column family (RocksDB's estimate), for metrics and status.
+  uint64_t estimate_keys(cf c);
+
+ private:
+  store() = default;
+  std::string dir_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::array<rocksdb::ColumnFamilyHandle*, static_cast<size_t>(cf::count_)> handles_{};
+  rocksdb::WriteOptions write_options_;
+};
+
+const char* cf_name(cf c);
+
+}  // namespace tw::state

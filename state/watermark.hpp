@@ -1,0 +1,66 @@
+// Event-time watermarks: how far event time has certainly progressed.
+//
+// Per input partition: the largest event time seen minus the bounded out-of-orderness. The
+// processor's watermark is the minimum over its partitions that have seen data, and never moves
+// backwards. Live input that stops would freeze it, so a partition that is caught up and has been
+// idle for idle_timeout (wall clock) lets its event time advance by the wall time elapsed since
+// its last record — the last sessions of the night still complete. Replays never use that rule:
+// they are driven by the data alone.
+//
+// Plain logic: wall time is passed in by the caller (from its injected clock). Not thread-safe;
+// owned by the state stage.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "model/kafka.hpp"
+#include "model/time.hpp"
+
+namespace tw::state {
+
+class watermark_tracker {
+ public:
+  explicit watermark_tracker(duration max_out_of_orderness) : ooo_(max_out_of_orderness) {}
+
+  // A partition joins (on assignment or restart), with the largest event time stored for it.
+  void assign(const topic_partition& tp, std::optional<event_time> stored_max, wall_time now);
+  void revoke(const topic_partition& tp);
+  bool assigned(const topic_partition& tp) const { return parts_.count(tp) != 0; }
+
+  // A record with events up to `t` arrived on tp at wall time `now`.
+  void observe(const topic_partition& tp, event_time t, wall_time now);
+  // A record without usable event time arrived: the partition is not idle.
+  void touch(const topic_partition& tp, wall_time now);
+  // The consumer reached the end of tp (true) or received more data (false).
+  void set_caught_up(const topic_partition& tp, bool caught_up);
+  // Live mode: lets idle, caught-up partitions advance with the wall clock. Returns true when the
+  // processor watermark moved.
+  bool advance_idle(wall_time now, duration idle_timeout);
+
+  // Restores the processor watermark's monotonic floor after a restart.
+  void restore_floor(event_time wm) { current_ = std::max(current_, wm); }
+
+  // Moves the processor watermark to the end of time (a bounded replay that is asked to flush).
+  void finish() { current_ = event_time::max(); }
+
+  event_time current() const { return current_; }
+  std::optional<event_time> max_event_time(const topic_partition& tp) const;
+  std::vector<topic_partition> partitions() const;
+
+ private:
+  struct partition_state {
+    std::optional<event_time> max_event;  // largest event time seen (persisted with the offset)
+    std::optional<event_time> idle_max;   // max_event advanced by idle wall time (not persisted)
+    wall_time last_record;
+    bool caught_up = false;
+  };
+  void recompute();
+
+  duration ooo_;
+  std::map<topic_partition, partition_state> parts_;
+  event_time current_ = event_time::min();
+};
+
+}  // namespace tw::state
