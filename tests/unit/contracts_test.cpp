@@ -1,0 +1,444 @@
+// The output contracts (DESIGN.md §8, docs/topics.md): what encode_session_json and
+// encode_deadletter_json write must validate against docs/schemas/*.json, and the schemas must
+// be strict enough to refuse documents that break the contract.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <string>
+
+#include "model/kafka.hpp"
+#include "model/rejection.hpp"
+#include "model/session.hpp"
+#include "tests/support/json_schema.hpp"
+#include "topics/contracts/deadletter_json.hpp"
+#include "topics/contracts/session_json.hpp"
+
+using namespace tw;
+using nlohmann::json;
+using tw::testing::json_schema;
+using tw::testing::schema_violation;
+
+namespace {
+
+std::shared_ptr<const json_schema> load_contract(const std::string& name) {
+  auto loaded = tw::testing::load_schema_file(TW_SOURCE_DIR "/docs/schemas/" + name);
+  INFO(loaded.errors_text());
+  REQUIRE(loaded);
+  return loaded.schema;
+}
+
+const json_schema& session_schema() {
+  static const auto schema = load_contract("tracewatch.session.v1.json");
+  return *schema;
+}
+
+const json_schema& deadletter_schema() {
+  static const auto schema = load_contract("tracewatch.deadletter.v1.json");
+  return *schema;
+}
+
+bool has_violation(const std::vector<schema_violation>& vs, const std::string& pointer, const std::string& keyword) {
+  for (const auto& v : vs)
+    if (v.instance_pointer == pointer && v.keyword == keyword) return true;
+  return false;
+}
+
+// Whole milliseconds: the contract carries event times at millisecond precision.
+event_time at_ms(int64_t ms) { return event_time::from_millis(ms); }
+constexpr int64_t t0 = 1735689600000;  // 2025-01-01T00:00:00.000Z
+
+// Every list populated, every optional present somewhere and absent somewhere, non-ASCII text.
+session_summary full_session() {
+  session_summary s;
+  s.session_id = "sess-42/ünïcødé";
+  s.revision = 3;
+  s.reason = completion_reason::end_marker;
+  s.abandoned = false;
+  s.first_event_at = at_ms(t0 + 1);
+  s.last_event_at = at_ms(t0 + 3723004);
+  s.closed_at = at_ms(t0 + 3733004);
+  s.stats = session_stats{5, 17, 4, 3, 1, 2, 1200, 345, 0.0123, duration{3723003000}};
+  s.user_id = "user-Zoë";
+  s.environment = "production";
+  s.models = {"claude-3-5-sonnet", "gpt-4o"};
+  s.metadata = {{"team", "søk"}, {"tier", "gold"}, {"a/b~c", "keys are free-form"}};
+  s.turns = {
+      turn_summary{"trace-1", at_ms(t0 + 1), "Grüß dich — 日本語で話せますか? 🙂", "はい、話せます。"},
+      turn_summary{"trace-2", at_ms(t0 + 60000), "", ""},
+  };
+  s.tool_calls = {
+      tool_call_summary{"obs-t1", "trace-1", "search", true, "3 results", "", at_ms(t0 + 500), duration{1234567}},
+      tool_call_summary{"obs-t2", "trace-2", "book_flight", false, "", "HTTP 503 — Dienst nicht verfügbar",
+                        at_ms(t0 + 61000), std::nullopt},
+  };
+  llm_call_summary full_call;
+  full_call.observation_id = "obs-g1";
+  full_call.trace_id = "trace-1";
+  full_call.name = "chat";
+  full_call.model = "gpt-4o";
+  full_call.at = at_ms(t0 + 100);
+  full_call.latency = duration{93};
+  full_call.input_tokens = 1200;
+  full_call.output_tokens = 345;
+  full_call.cost_usd = 0.0123;
+  full_call.counted = true;
+  full_call.ok = true;
+  full_call.finish_reason = "stop";
+  llm_call_summary bare_call;  // every optional absent
+  bare_call.observation_id = "obs-g2";
+  bare_call.trace_id = "trace-2";
+  bare_call.name = "";
+  bare_call.at = at_ms(t0 + 60500);
+  bare_call.counted = false;
+  bare_call.ok = false;
+  bare_call.error = "rate limited";
+  bare_call.empty_output = true;
+  s.llm_calls = {full_call, bare_call};
+  s.errors = {
+      error_summary{"obs-t2", "trace-2", obs_kind::tool, "book_flight", "HTTP 503", at_ms(t0 + 61000)},
+      error_summary{"obs-g2", "trace-2", obs_kind::generation, "", "", at_ms(t0 + 60500)},
+  };
+  s.scores = {score_summary{"helpfulness", 0.75, ""}, score_summary{"sentiment", std::nullopt, "négatif"}};
+  s.truncated = truncation_counts{10, 1, 2, 3, 4};
+  return s;
+}
+
+// Too few traces: nothing but the window, every list empty, every optional absent.
+session_summary abandoned_session() {
+  session_summary s;
+  s.session_id = "s";
+  s.revision = 1;
+  s.reason = completion_reason::gap;
+  s.abandoned = true;
+  s.first_event_at = s.last_event_at = at_ms(t0);
+  s.closed_at = at_ms(t0 + 300000);
+  s.stats.traces = 1;
+  return s;
+}
+
+std::vector<schema_violation> validate_session(const session_summary& s) {
+  return session_schema().validate(json::parse(encode_session_json(s)));
+}
+
+rejected_event rejection(reject_code code, std::string detail, std::optional<uint32_t> index, std::string payload) {
+  rejected_event r;
+  r.code = code;
+  r.detail = std::move(detail);
+  r.index = index;
+  r.payload = std::move(payload);
+  return r;
+}
+
+record_position position(std::string topic, int32_t partition, int64_t off) {
+  return record_position{topic_partition{std::move(topic), partition_id{partition}}, offset{off}};
+}
+
+}  // namespace
+
+TEST_CASE("the contract schemas load: they use only keywords the validator enforces", "[contracts]") {
+  CHECK(session_schema().validate(json::object()).size() > 0);
+  CHECK(deadletter_schema().validate(json::object()).size() > 0);
+}
+
+// Every object shape in a contract schema closes its members (additionalProperties false, or a
+// schema for a free-form map) and describes each of them. Constraint-only subschemas (the
+// alternatives of a oneOf) have no `type` and are not shapes.
+void check_strict_and_described(const json& schema, const std::string& at) {
+  if (!schema.is_object()) return;
+  if (schema.value("type", json()) == "object") {
+    INFO(at);
+    REQUIRE(schema.contains("additionalProperties"));
+    if (schema.contains("properties")) CHECK(schema["additionalProperties"] == false);
+    const json properties = schema.value("properties", json::object());
+    for (const auto& [name, sub] : properties.items()) {
+      INFO(at << "/properties/" << name);
+      CHECK(sub.contains("description"));
+    }
+  }
+  for (const char* key : {"properties", "$defs"}) {
+    const json members = schema.value(key, json::object());
+    for (const auto& [name, sub] : members.items()) check_strict_and_described(sub, at + "/" + key + "/" + name);
+  }
+  for (const char* key : {"items", "additionalProperties"})
+    if (schema.contains(key)) check_strict_and_described(schema[key], at + "/" + key);
+  for (const char* key : {"oneOf", "anyOf"}) {
+    const json alternatives = schema.value(key, json::array());
+    for (size_t i = 0; i < alternatives.size(); ++i)
+      check_strict_and_described(alternatives[i], at + "/" + key + "/" + std::to_string(i));
+  }
+}
+
+TEST_CASE("the contract schemas are strict and describe every field", "[contracts]") {
+  for (const char* name : {"tracewatch.session.v1.json", "tracewatch.deadletter.v1.json"}) {
+    std::ifstream in(std::string(TW_SOURCE_DIR "/docs/schemas/") + name);
+    REQUIRE(in);
+    const json schema = json::parse(in);
+    INFO(name);
+    CHECK(schema.value("$schema", "") == "https://json-schema.org/draft/2020-12/schema");
+    check_strict_and_described(schema, "");
+  }
+}
+
+TEST_CASE("a session with every list populated validates against tracewatch.session.v1", "[contracts]") {
+  const auto violations = validate_session(full_session());
+  INFO(encode_session_json(full_session()) << "\n" << tw::testing::to_string(violations));
+  CHECK(violations.empty());
+}
+
+TEST_CASE("an abandoned session with empty lists and no optional values validates", "[contracts]") {
+  const auto doc = json::parse(encode_session_json(abandoned_session()));
+  const auto violations = session_schema().validate(doc);
+  INFO(doc.dump(2) << "\n" << tw::testing::to_string(violations));
+  CHECK(violations.empty());
+  // The encoder writes absent values as null rather than leaving them out.
+  CHECK(doc["user_id"].is_null());
+  CHECK(doc["environment"].is_null());
+  CHECK(doc["stats"]["cost_usd"].is_null());
+  CHECK(doc["turns"] == json::array());
+  CHECK(doc["metadata"] == json::object());
+}
+
+TEST_CASE("every completion reason and observation kind the encoder can write is in the schema", "[contracts]") {
+  for (auto reason : {completion_reason::gap, completion_reason::end_marker, completion_reason::max_duration,
+                      completion_reason::flush}) {
+    for (auto kind : {obs_kind::trace, obs_kind::span, obs_kind::generation, obs_kind::tool, obs_kind::event,
+                      obs_kind::score}) {
+      INFO(to_string(reason) << " / " << to_string(kind));
+      session_summary s = abandoned_session();
+      s.reason = reason;
+      s.errors = {error_summary{"o", "t", kind, "n", "m", at_ms(t0)}};
+      const auto violations = validate_session(s);
+      INFO(tw::testing::to_string(violations));
+      CHECK(violations.empty());
+    }
+  }
+}
+
+TEST_CASE("decode_session_json reads back every field encode_session_json wrote", "[contracts]") {
+  for (const auto& original : {full_session(), abandoned_session()}) {
+    INFO(original.session_id);
+    std::string error;
+    const auto decoded = decode_session_json(encode_session_json(original), &error);
+    INFO(error);
+    REQUIRE(decoded);
+    const session_summary& a = original;
+    const session_summary& b = *decoded;
+    CHECK(b.session_id == a.session_id);
+    CHECK(b.revision == a.revision);
+    CHECK(b.reason == a.reason);
+    CHECK(b.abandoned == a.abandoned);
+    CHECK(b.first_event_at == a.first_event_at);
+    CHECK(b.last_event_at == a.last_event_at);
+    CHECK(b.closed_at == a.closed_at);
+    CHECK(b.stats.traces == a.stats.traces);
+    CHECK(b.stats.observations == a.stats.observations);
+    CHECK(b.stats.generations == a.stats.generations);
+    CHECK(b.stats.tool_calls == a.stats.tool_calls);
+    CHECK(b.stats.tool_errors == a.stats.tool_errors);
+    CHECK(b.stats.errors == a.stats.errors);
+    CHECK(b.stats.input_tokens == a.stats.input_tokens);
+    CHECK(b.stats.output_tokens == a.stats.output_tokens);
+    CHECK(b.stats.cost_usd == a.stats.cost_usd);
+    CHECK(b.stats.session_duration == a.stats.session_duration);
+    CHECK(b.user_id == a.user_id);
+    CHECK(b.environment == a.environment);
+    CHECK(b.models == a.models);
+    CHECK(b.metadata == a.metadata);
+    REQUIRE(b.turns.size() == a.turns.size());
+    for (size_t i = 0; i < a.turns.size(); ++i) {
+      INFO("turn " << i);
+      CHECK(b.turns[i].trace_id == a.turns[i].trace_id);
+      CHECK(b.turns[i].at == a.turns[i].at);
+      CHECK(b.turns[i].user_text == a.turns[i].user_text);
+      CHECK(b.turns[i].assistant_text == a.turns[i].assistant_text);
+    }
+    REQUIRE(b.tool_calls.size() == a.tool_calls.size());
+    for (size_t i = 0; i < a.tool_calls.size(); ++i) {
+      INFO("tool call " << i);
+      CHECK(b.tool_calls[i].observation_id == a.tool_calls[i].observation_id);
+      CHECK(b.tool_calls[i].trace_id == a.tool_calls[i].trace_id);
+      CHECK(b.tool_calls[i].name == a.tool_calls[i].name);
+      CHECK(b.tool_calls[i].ok == a.tool_calls[i].ok);
+      CHECK(b.tool_calls[i].result == a.tool_calls[i].result);
+      CHECK(b.tool_calls[i].error == a.tool_calls[i].error);
+      CHECK(b.tool_calls[i].at == a.tool_calls[i].at);
+      CHECK(b.tool_calls[i].latency == a.tool_calls[i].latency);
+    }
+    REQUIRE(b.llm_calls.size() == a.llm_calls.size());
+    for (size_t i = 0; i < a.llm_calls.size(); ++i) {
+      INFO("llm call " << i);
+      CHECK(b.llm_calls[i].observation_id == a.llm_calls[i].observation_id);
+      CHECK(b.llm_calls[i].trace_id == a.llm_calls[i].trace_id);
+      CHECK(b.llm_calls[i].name == a.llm_calls[i].name);
+      CHECK(b.llm_calls[i].model == a.llm_calls[i].model);
+      CHECK(b.llm_calls[i].at == a.llm_calls[i].at);
+      CHECK(b.llm_calls[i].latency == a.llm_calls[i].latency);
+      CHECK(b.llm_calls[i].input_tokens == a.llm_calls[i].input_tokens);
+      CHECK(b.llm_calls[i].output_tokens == a.llm_calls[i].output_tokens);
+      CHECK(b.llm_calls[i].cost_usd == a.llm_calls[i].cost_usd);
+      CHECK(b.llm_calls[i].counted == a.llm_calls[i].counted);
+      CHECK(b.llm_calls[i].ok == a.llm_calls[i].ok);
+      CHECK(b.llm_calls[i].error == a.llm_calls[i].error);
+      CHECK(b.llm_calls[i].finish_reason == a.llm_calls[i].finish_reason);
+      CHECK(b.llm_calls[i].empty_output == a.llm_calls[i].empty_output);
+    }
+    REQUIRE(b.errors.size() == a.errors.size());
+    for (size_t i = 0; i < a.errors.size(); ++i) {
+      INFO("error " << i);
+      CHECK(b.errors[i].observation_id == a.errors[i].observation_id);
+      CHECK(b.errors[i].trace_id == a.errors[i].trace_id);
+      CHECK(b.errors[i].kind == a.errors[i].kind);
+      CHECK(b.errors[i].name == a.errors[i].name);
+      CHECK(b.errors[i].message == a.errors[i].message);
+      CHECK(b.errors[i].at == a.errors[i].at);
+    }
+    REQUIRE(b.scores.size() == a.scores.size());
+    for (size_t i = 0; i < a.scores.size(); ++i) {
+      INFO("score " << i);
+      CHECK(b.scores[i].name == a.scores[i].name);
+      CHECK(b.scores[i].value == a.scores[i].value);
+      CHECK(b.scores[i].label == a.scores[i].label);
+    }
+    CHECK(b.truncated.events_not_stored == a.truncated.events_not_stored);
+    CHECK(b.truncated.tool_calls == a.truncated.tool_calls);
+    CHECK(b.truncated.llm_calls == a.truncated.llm_calls);
+    CHECK(b.truncated.errors == a.truncated.errors);
+    CHECK(b.truncated.turns == a.truncated.turns);
+    // Equal sessions encode to equal bytes, so a re-encoded copy is byte-identical.
+    CHECK(encode_session_json(b) == encode_session_json(a));
+  }
+}
+
+TEST_CASE("event times are carried at millisecond precision; latencies keep microseconds", "[contracts]") {
+  session_summary s = abandoned_session();
+  s.first_event_at = event_time::from_micros(t0 * 1000 + 999);
+  s.tool_calls = {tool_call_summary{"o", "t", "n", true, "", "", at_ms(t0), duration{1001}}};
+  const auto doc = json::parse(encode_session_json(s));
+  CHECK(doc["window"]["first_event_at"] == "2025-01-01T00:00:00.000Z");
+  CHECK(doc["tool_calls"][0]["latency_ms"] == 1.001);
+  auto decoded = decode_session_json(doc.dump());
+  REQUIRE(decoded);
+  CHECK(decoded->first_event_at == at_ms(t0));
+  CHECK(decoded->tool_calls[0].latency == duration{1001});
+}
+
+TEST_CASE("session documents that break the contract fail schema validation", "[contracts]") {
+  struct broken_case {
+    const char* description;
+    void (*edit)(json&);
+    const char* pointer;  // a violation expected here...
+    const char* keyword;  // ...for this keyword
+  };
+  const broken_case cases[] = {
+      {"session_id missing", [](json& d) { d.erase("session_id"); }, "", "required"},
+      {"an empty session_id", [](json& d) { d["session_id"] = ""; }, "/session_id", "minLength"},
+      {"an unknown completion reason", [](json& d) { d["window"]["reason"] = "timeout"; }, "/window/reason", "enum"},
+      {"an extra top-level field", [](json& d) { d["extra"] = 1; }, "/extra", "additionalProperties"},
+      {"an extra field inside a tool call", [](json& d) { d["tool_calls"][0]["args"] = "{}"; }, "/tool_calls/0/args",
+       "additionalProperties"},
+      {"another schema version", [](json& d) { d["schema"] = "tracewatch.session.v2"; }, "/schema", "const"},
+      {"revision 0", [](json& d) { d["revision"] = 0; }, "/revision", "minimum"},
+      {"a fractional count", [](json& d) { d["stats"]["traces"] = 1.5; }, "/stats/traces", "type"},
+      {"a negative count", [](json& d) { d["truncated"]["turns"] = -1; }, "/truncated/turns", "minimum"},
+      {"a time without milliseconds", [](json& d) { d["window"]["closed_at"] = "2025-01-01T00:00:00Z"; },
+       "/window/closed_at", "pattern"},
+      {"a time that is no date", [](json& d) { d["turns"][1]["at"] = "2025-02-30T00:00:00.000Z"; }, "/turns/1/at",
+       "format"},
+      {"a latency as text", [](json& d) { d["llm_calls"][0]["latency_ms"] = "0.093"; }, "/llm_calls/0/latency_ms",
+       "type"},
+      {"an empty string where the encoder writes null", [](json& d) { d["user_id"] = ""; }, "/user_id", "minLength"},
+      {"an unknown observation kind", [](json& d) { d["errors"][0]["kind"] = "agent"; }, "/errors/0/kind", "enum"},
+      {"a non-string metadata value", [](json& d) { d["metadata"]["tier"] = 2; }, "/metadata/tier", "type"},
+      {"a missing member of a list entry", [](json& d) { d["scores"][0].erase("label"); }, "/scores/0", "required"},
+  };
+  const json valid = json::parse(encode_session_json(full_session()));
+  REQUIRE(session_schema().validate(valid).empty());
+  for (const auto& c : cases) {
+    json doc = valid;
+    c.edit(doc);
+    const auto violations = session_schema().validate(doc);
+    INFO(c.description << "\n" << tw::testing::to_string(violations));
+    CHECK(has_violation(violations, c.pointer, c.keyword));
+  }
+}
+
+TEST_CASE("a dead letter with a UTF-8 payload and a batch index validates", "[contracts]") {
+  const auto r = rejection(reject_code::missing_field, "batch[2].body.traceId: missing", 2u,
+                           R"({"id":"e3","type":"trace-create","body":{"name":"Grüße 日本"}})");
+  const auto doc = json::parse(encode_deadletter_json(r, position("traces.raw", 3, 1234)));
+  const auto violations = deadletter_schema().validate(doc);
+  INFO(doc.dump(2) << "\n" << tw::testing::to_string(violations));
+  CHECK(violations.empty());
+  CHECK(doc["payload_encoding"] == "utf8");
+  CHECK(doc["payload"] == r.payload);
+  CHECK(doc["source"] == json::parse(R"({"topic":"traces.raw","partition":3,"offset":1234,"index":2})"));
+}
+
+TEST_CASE("a dead letter with binary bytes carries them as base64 and validates", "[contracts]") {
+  struct row {
+    const char* description;
+    std::string payload;
+    const char* base64;
+  };
+  const row rows[] = {
+      {"one byte: two padding characters", std::string("\xff", 1), "/w=="},
+      {"two bytes: one padding character", std::string("\xff\xfe", 2), "//4="},
+      {"three bytes: no padding", std::string("\xff\xfe\xfd", 3), "//79"},
+      {"NUL bytes and a truncated UTF-8 sequence", std::string("\x00{\"a\":\xe6\x97", 8), "AHsiYSI65pc="},
+  };
+  for (const auto& r : rows) {
+    INFO(r.description);
+    const auto doc = json::parse(
+        encode_deadletter_json(rejection(reject_code::invalid_json, "not UTF-8", std::nullopt, r.payload),
+                               position("traces.raw", 0, 0)));
+    const auto violations = deadletter_schema().validate(doc);
+    INFO(doc.dump(2) << "\n" << tw::testing::to_string(violations));
+    CHECK(violations.empty());
+    CHECK(doc["payload_encoding"] == "base64");
+    CHECK(doc["payload"] == r.base64);
+    CHECK(doc["source"]["index"].is_null());
+  }
+}
+
+TEST_CASE("every reject code the encoder can write is in the dead-letter schema", "[contracts]") {
+  for (auto code : {reject_code::invalid_json, reject_code::unknown_format, reject_code::missing_field,
+                    reject_code::invalid_field, reject_code::unsupported_type, reject_code::too_large,
+                    reject_code::late_event}) {
+    INFO(to_string(code));
+    const auto doc = json::parse(encode_deadletter_json(rejection(code, "d", std::nullopt, ""), position("in", 0, 7)));
+    const auto violations = deadletter_schema().validate(doc);
+    INFO(tw::testing::to_string(violations));
+    CHECK(violations.empty());
+  }
+}
+
+TEST_CASE("dead-letter documents that break the contract fail schema validation", "[contracts]") {
+  struct broken_case {
+    const char* description;
+    void (*edit)(json&);
+    const char* pointer;
+    const char* keyword;
+  };
+  const broken_case cases[] = {
+      {"an unknown reason", [](json& d) { d["reason"] = "bad_vibes"; }, "/reason", "enum"},
+      {"the offset missing", [](json& d) { d["source"].erase("offset"); }, "/source", "required"},
+      {"a negative partition", [](json& d) { d["source"]["partition"] = -1; }, "/source/partition", "minimum"},
+      {"an extra field", [](json& d) { d["key"] = "k"; }, "/key", "additionalProperties"},
+      {"an unknown payload encoding", [](json& d) { d["payload_encoding"] = "hex"; }, "/payload_encoding", "enum"},
+      {"base64 that is not base64", [](json& d) {
+         d["payload_encoding"] = "base64";
+         d["payload"] = "not base64!";
+       }, "", "oneOf"},
+      {"the payload missing", [](json& d) { d.erase("payload"); }, "", "required"},
+  };
+  const json valid = json::parse(encode_deadletter_json(
+      rejection(reject_code::too_large, "12 MiB > 8 MiB", std::nullopt, "{}"), position("traces.raw", 1, 99)));
+  REQUIRE(deadletter_schema().validate(valid).empty());
+  for (const auto& c : cases) {
+    json doc = valid;
+    c.edit(doc);
+    const auto violations = deadletter_schema().validate(doc);
+    INFO(c.description << "\n" << tw::testing::to_string(violations));
+    CHECK(has_violation(violations, c.pointer, c.keyword));
+  }
+}
