@@ -204,6 +204,10 @@ std::vector<option_spec> build_table() {
           return "'" + v + "' is not one of: " + join(formats, ", ");
         return std::nullopt;
       }));
+  t.push_back(string_option("input.start_from", "earliest", [](settings& s) -> auto& { return s.input.start_from; },
+                            "Where to start in an input partition for which no offset is stored (a new state "
+                            "directory): its earliest retained message, or only messages that arrive from now on.",
+                            {"earliest", "latest"}));
   t.push_back(integer_option("input.max_message_bytes", "8388608", 1024, 256LL << 20,
                              "Langfuse batches are at most 3.5 MB; larger messages are refused by most brokers anyway",
                              [](settings& s) -> auto& { return s.input.max_message_bytes; },

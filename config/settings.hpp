@@ -29,6 +29,7 @@ struct topic_settings {
 
 struct input_settings {
   std::string format;                               // auto | langfuse | langfuse_export | otlp | native
+  std::string start_from;                           // earliest | latest
   std::map<std::string, std::string> format_by_topic;
   int64_t max_message_bytes = 0;
   int64_t text_excerpt_bytes = 0;

@@ -9,6 +9,7 @@ void watermark_tracker::assign(const topic_partition& tp, std::optional<event_ti
   if (stored_max && (!p.max_event || *p.max_event < *stored_max)) p.max_event = stored_max;
   p.last_record = now;
   p.caught_up = false;
+  p.idle = false;
   recompute();
 }
 
@@ -23,6 +24,7 @@ void watermark_tracker::observe(const topic_partition& tp, event_time t, wall_ti
   p.idle_max.reset();
   p.last_record = now;
   p.caught_up = false;
+  p.idle = false;
   recompute();
 }
 
@@ -30,6 +32,7 @@ void watermark_tracker::touch(const topic_partition& tp, wall_time now) {
   auto& p = parts_[tp];
   p.last_record = now;
   p.caught_up = false;
+  p.idle = false;
 }
 
 void watermark_tracker::set_caught_up(const topic_partition& tp, bool caught_up) {
@@ -39,10 +42,12 @@ void watermark_tracker::set_caught_up(const topic_partition& tp, bool caught_up)
 
 bool watermark_tracker::advance_idle(wall_time now, duration idle_timeout) {
   for (auto& [tp, p] : parts_) {
-    if (!p.caught_up || !p.max_event) continue;
-    duration idle = now - p.last_record;
-    if (idle < idle_timeout) continue;
-    event_time advanced = *p.max_event + idle;
+    if (!p.caught_up) continue;
+    duration quiet = now - p.last_record;
+    if (quiet < idle_timeout) continue;
+    p.idle = true;
+    if (!p.max_event) continue;
+    event_time advanced = *p.max_event + quiet;
     if (!p.idle_max || *p.idle_max < advanced) p.idle_max = advanced;
   }
   event_time before = current_;
@@ -65,7 +70,11 @@ std::vector<topic_partition> watermark_tracker::partitions() const {
 void watermark_tracker::recompute() {
   std::optional<event_time> low;
   for (const auto& [tp, p] : parts_) {
-    if (!p.max_event) continue;  // a partition without data does not hold the others back
+    if (!p.max_event) {
+      if (p.idle) continue;  // known to be empty: it does not hold the others back
+      low = event_time::min();  // its first records may be old: wait for them
+      break;
+    }
     event_time effective = p.idle_max ? std::max(*p.idle_max, *p.max_event) : *p.max_event;
     event_time wm = effective - ooo_;
     if (!low || wm < *low) low = wm;

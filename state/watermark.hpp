@@ -1,11 +1,15 @@
 // Event-time watermarks: how far event time has certainly progressed.
 //
 // Per input partition: the largest event time seen minus the bounded out-of-orderness. The
-// processor's watermark is the minimum over its partitions that have seen data, and never moves
-// backwards. Live input that stops would freeze it, so a partition that is caught up and has been
+// processor's watermark is the minimum over its assigned partitions, and never moves backwards.
+// A partition that has not delivered data yet holds the watermark back — its first records may
+// be old — until it is known to be empty: caught up and idle.
+//
+// Live input that stops would freeze the watermark, so a partition that is caught up and has been
 // idle for idle_timeout (wall clock) lets its event time advance by the wall time elapsed since
-// its last record — the last sessions of the night still complete. Replays never use that rule:
-// they are driven by the data alone.
+// its last record — the last sessions of the night still complete. An idle partition that never
+// had data stops holding the others back. Replays never use these rules: they are driven by the
+// data alone.
 //
 // Plain logic: wall time is passed in by the caller (from its injected clock). Not thread-safe;
 // owned by the state stage.
@@ -53,8 +57,9 @@ class watermark_tracker {
   struct partition_state {
     std::optional<event_time> max_event;  // largest event time seen (persisted with the offset)
     std::optional<event_time> idle_max;   // max_event advanced by idle wall time (not persisted)
-    wall_time last_record;
+    wall_time last_record;                // or the assignment, before any record
     bool caught_up = false;
+    bool idle = false;                    // caught up and quiet for idle_timeout
   };
   void recompute();
 

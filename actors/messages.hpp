@@ -1,0 +1,80 @@
+// The message catalogue: every message exchanged between the stages, with who sends it to whom.
+//
+//   source thread ──input_batch──► importer ──parsed_batch──► state stage ──outbox_end──► output stage
+//                 ──control─────►          ──control────────►             ──control────►
+//
+// Data and control travel the same path, so a control message (a rebalance, the end of a replay,
+// shutdown) is handled only after every batch sent before it. Batches are moved as shared
+// pointers: local, zero-copy, never serialised (hence CAF_ALLOW_UNSAFE_MESSAGE_TYPE).
+//
+// Include only from actors/*.cpp: CAF headers are expensive to compile.
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <future>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "model/kafka.hpp"
+#include "state/session_engine.hpp"
+#include "topics/record.hpp"
+
+namespace tw::actors {
+
+// source thread → importer: records as consumed, and partitions the consumer caught up with.
+struct input_batch {
+  std::vector<raw_record> records;
+  std::vector<topic_partition> reached_end;
+};
+using input_batch_ptr = std::shared_ptr<input_batch>;
+
+// importer → state stage: the same records, parsed.
+struct parsed_batch {
+  std::vector<state::consumed_record> records;
+  std::vector<topic_partition> reached_end;
+};
+using parsed_batch_ptr = std::shared_ptr<parsed_batch>;
+
+// What the end of a bounded input reports back.
+struct end_report {
+  uint64_t open_sessions = 0;
+  std::vector<std::string> open_session_ids;  // the first few
+  bool ok = true;
+  std::string error;
+};
+
+// source thread → importer → state stage (→ output stage): control, in order with the data.
+struct control {
+  enum class kind {
+    assign,        // partitions assigned: reply with the stored offsets
+    revoke,        // partitions revoked: reply once everything before has been applied
+    end_of_input,  // a bounded replay ended: flush if asked, report open sessions, drain output
+    shutdown,      // live run stopping: commit, drain output, stop
+  };
+  kind what = kind::shutdown;
+  std::vector<topic_partition> partitions;
+  bool flush = false;
+  end_report report;  // end_of_input: filled by the state stage on the way
+  // Set by the state stage (offsets for assign/revoke) or the output stage once everything is
+  // delivered (end_of_input, shutdown).
+  std::shared_ptr<std::promise<std::vector<std::optional<offset>>>> offsets_reply;
+  std::shared_ptr<std::promise<end_report>> done_reply;
+};
+using control_ptr = std::shared_ptr<control>;
+
+// state stage → output stage: the outbox now holds entries up to (excluding) this sequence.
+struct outbox_end {
+  uint64_t seq = 0;
+};
+
+using drain_atom = caf::atom_constant<caf::atom("drain")>;  // output stage: deliver, self-sent
+using poll_atom = caf::atom_constant<caf::atom("poll")>;    // output stage: serve deliveries
+
+}  // namespace tw::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tw::actors::input_batch_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tw::actors::parsed_batch_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tw::actors::control_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tw::actors::outbox_end)

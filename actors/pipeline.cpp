@@ -1,0 +1,318 @@
+#include "actors/pipeline.hpp"
+
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <thread>
+
+#include "actors/stages.hpp"
+#include "config/values.hpp"
+#include "model/log.hpp"
+#include "topics/kafka/input_consumer.hpp"
+#include "topics/kafka/output_producer.hpp"
+#include "topics/sinks.hpp"
+
+namespace tw::actors {
+
+namespace {
+
+state::engine_config engine_config_from(const config::settings& s) {
+  state::engine_config c;
+  c.window.gap = s.completion.gap;
+  c.window.max_duration = s.completion.max_duration;
+  c.window.settle_delay = s.completion.settle_delay;
+  c.grace = s.completion.grace;
+  c.tombstone_retention = s.completion.tombstone_retention;
+  c.pending_timeout = s.resolve.pending_timeout;
+  c.max_out_of_orderness = s.time.max_out_of_orderness;
+  c.end_markers = s.completion.end_markers;
+  c.summary.min_traces = s.completion.min_traces;
+  c.summary.max_turns = static_cast<size_t>(s.session.max_turns);
+  c.summary.max_tool_calls = static_cast<size_t>(s.session.max_tool_calls);
+  c.summary.max_llm_calls = static_cast<size_t>(s.session.max_llm_calls);
+  c.summary.max_errors = static_cast<size_t>(s.session.max_errors);
+  c.summary.max_scores = static_cast<size_t>(s.session.max_scores);
+  c.max_events_per_session = static_cast<uint64_t>(s.session.max_events);
+  c.header_cache_entries = static_cast<size_t>(s.state.cache_sessions);
+  c.trace_cache_entries = static_cast<size_t>(s.resolve.trace_cache_entries);
+  c.sessions_topic = s.topics.sessions;
+  c.deadletter_topic = s.topics.deadletter;
+  return c;
+}
+
+importer_config importer_config_from(const config::settings& s) {
+  importer_config c;
+  c.limits.max_message_bytes = static_cast<size_t>(s.input.max_message_bytes);
+  c.limits.text_excerpt_bytes = static_cast<size_t>(s.input.text_excerpt_bytes);
+  c.limits.result_excerpt_bytes = static_cast<size_t>(s.input.result_excerpt_bytes);
+  c.limits.metadata_entries = static_cast<size_t>(s.input.metadata_entries);
+  // Both were validated against the same list when the configuration loaded.
+  c.default_format = parse_input_format(s.input.format).value_or(input_format::auto_detect);
+  for (const auto& [topic, fmt] : s.input.format_by_topic)
+    c.format_by_topic[topic] = parse_input_format(fmt).value_or(input_format::auto_detect);
+  return c;
+}
+
+kafka::client_settings client_settings_from(const config::settings& s) {
+  return kafka::client_settings{s.kafka.bootstrap_servers, s.kafka.librdkafka};
+}
+
+}  // namespace
+
+struct pipeline::impl : kafka::rebalance_listener {
+  config::settings settings;
+  const clock& clk;
+  shared_ptr_t shared = std::make_shared<pipeline_shared>();
+  std::shared_ptr<state::store> store;
+  std::shared_ptr<record_writer> writer;
+  // Declared before the actor handles: handles must be released before the system goes away.
+  std::unique_ptr<caf::actor_system_config> system_config;
+  std::unique_ptr<caf::actor_system> system;
+  caf::actor importer, state_stage, output;
+  std::thread source;
+  std::atomic<bool> stop{false};
+  std::shared_ptr<std::promise<end_report>> done;
+  bool live_started = false;
+
+  impl(config::settings s, const clock& c) : settings(std::move(s)), clk(c) {}
+
+  ~impl() override {
+    request_stop();
+    if (source.joinable()) source.join();
+    importer = caf::actor{};
+    state_stage = caf::actor{};
+    output = caf::actor{};
+    if (system) system->await_all_actors_done();
+  }
+
+  void request_stop() { stop = true; }
+
+  run_result open_store() {
+    state::store_options so;
+    so.dir = settings.state.dir;
+    so.sync_writes = settings.state.sync_writes;
+    so.block_cache_mb = static_cast<size_t>(settings.state.block_cache_mb);
+    so.write_buffer_mb = static_cast<size_t>(settings.state.write_buffer_mb);
+    std::unique_ptr<state::store> st;
+    auto s = state::store::open(so, st);
+    if (!s.ok()) return run_result{false, s.message, 0, {}};
+    store = std::move(st);
+    return {};
+  }
+
+  void spawn_stages(bool live) {
+    system_config = std::make_unique<caf::actor_system_config>();
+    // Two scheduler threads on two cores; the state and output stages have threads of their own.
+    system_config->set("scheduler.max-threads", 2);
+    system_config->set("logger.verbosity", caf::atom("quiet"));
+    system = std::make_unique<caf::actor_system>(*system_config);
+    output = system->spawn<caf::detached>(output_actor, store, writer, &clk,
+                                          live ? duration(std::chrono::seconds(10)) : duration::max(), shared);
+    state_stage_config sc;
+    sc.engine = engine_config_from(settings);
+    sc.live = live;
+    sc.tick_interval = settings.pipeline.tick_interval;
+    sc.idle_timeout = settings.time.idle_timeout;
+    state_stage = system->spawn<caf::detached>(state_actor, output, store, sc, &clk, shared);
+    importer = system->spawn(importer_actor, state_stage, importer_config_from(settings), shared);
+  }
+
+  // Sends control through the pipeline and waits for the state stage's answer. On the source
+  // thread (rebalance callbacks included).
+  std::vector<std::optional<offset>> ask(control::kind what, const std::vector<topic_partition>& tps) {
+    auto c = std::make_shared<control>();
+    c->what = what;
+    c->partitions = tps;
+    c->offsets_reply = std::make_shared<std::promise<std::vector<std::optional<offset>>>>();
+    auto fut = c->offsets_reply->get_future();
+    caf::anon_send(importer, c);
+    while (fut.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready)
+      if (shared->failed) return std::vector<std::optional<offset>>(tps.size());
+    return fut.get();
+  }
+
+  std::vector<std::optional<offset>> on_assigned(const std::vector<topic_partition>& tps) override {
+    auto out = ask(control::kind::assign, tps);
+    out.resize(tps.size());
+    return out;
+  }
+  void on_revoked(const std::vector<topic_partition>& tps) override { ask(control::kind::revoke, tps); }
+
+  std::future<end_report> finish(control::kind what, bool flush) {
+    auto c = std::make_shared<control>();
+    c->what = what;
+    c->flush = flush;
+    done = std::make_shared<std::promise<end_report>>();
+    c->done_reply = done;
+    auto fut = done->get_future();
+    caf::anon_send(importer, c);
+    return fut;
+  }
+
+  // Waits for the stages' answer, or for a failure that means none will come.
+  end_report await(std::future<end_report>& fut) {
+    while (fut.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+      if (shared->failed) {
+        end_report r;
+        r.ok = false;
+        r.error = shared->failure();
+        return r;
+      }
+    }
+    return fut.get();
+  }
+
+  void send_batch(input_batch_ptr b) {
+    shared->probes.in_flight_records += static_cast<int64_t>(b->records.size());
+    caf::anon_send(importer, std::move(b));
+  }
+
+  void run_kafka_source() {
+    kafka::consumer_settings cs;
+    cs.client = client_settings_from(settings);
+    cs.group_id = settings.kafka.group_id;
+    cs.topics = settings.topics.input;
+    cs.start_from = settings.input.start_from == "latest" ? kafka::start_position::latest : kafka::start_position::earliest;
+    std::unique_ptr<kafka::input_consumer> consumer;
+    if (auto st = kafka::input_consumer::create(cs, *this, consumer); !st.ok()) {
+      log::error("cannot create the input consumer", {{"error", st.message}});
+      shared->fail("input consumer: " + st.message);
+      return;
+    }
+    const auto max_inflight = settings.pipeline.max_inflight_records;
+    while (!stop && !shared->failed) {
+      auto inflight = shared->probes.in_flight_records.load();
+      if (!consumer->paused() && inflight >= max_inflight) {
+        consumer->pause();
+        ++shared->probes.pauses;
+      } else if (consumer->paused() && inflight <= max_inflight / 2) {
+        consumer->resume();
+      }
+      kafka::poll_result r;
+      auto st = consumer->poll(static_cast<size_t>(settings.pipeline.batch_max_records), settings.pipeline.batch_max_wait, r);
+      if (!st.ok()) {
+        log::error("input consumer failed", {{"error", st.message}});
+        shared->fail("input consumer: " + st.message);
+        break;
+      }
+      if (r.records.empty() && r.reached_end.empty()) continue;
+      auto b = std::make_shared<input_batch>();
+      b->records = std::move(r.records);
+      b->reached_end = std::move(r.reached_end);
+      send_batch(std::move(b));
+    }
+    // Leaving the group revokes the partitions: the listener waits until what was consumed is
+    // committed.
+    consumer->close();
+    consumer.reset();
+  }
+};
+
+pipeline::pipeline(config::settings settings, const clock& clk) : impl_(std::make_unique<impl>(std::move(settings), clk)) {}
+pipeline::~pipeline() = default;
+
+const pipeline_probes& pipeline::probes() const { return impl_->shared->probes; }
+
+void pipeline::request_stop() { impl_->request_stop(); }
+bool pipeline::failed() const { return impl_->shared->failed; }
+
+run_result pipeline::start_live() {
+  auto& m = *impl_;
+  if (auto r = m.open_store(); !r.ok) return r;
+  std::unique_ptr<kafka::output_producer> producer;
+  if (auto st = kafka::output_producer::create(client_settings_from(m.settings), producer); !st.ok())
+    return run_result{false, "output producer: " + st.message, 0, {}};
+  m.writer = std::make_shared<kafka_writer>(std::move(producer));
+  m.spawn_stages(/*live=*/true);
+  m.live_started = true;
+  m.source = std::thread([&m] { m.run_kafka_source(); });
+  log::info("pipeline started", {{"brokers", m.settings.kafka.bootstrap_servers},
+                                 {"input", config::join(m.settings.topics.input, ",")},
+                                 {"state_dir", m.settings.state.dir}});
+  return {};
+}
+
+run_result pipeline::wait() {
+  auto& m = *impl_;
+  if (!m.live_started) return run_result{false, "the pipeline was not started", 0, {}};
+  if (m.source.joinable()) m.source.join();
+  run_result out;
+  if (!m.shared->failed) {
+    auto fut = m.finish(control::kind::shutdown, false);
+    auto report = m.await(fut);
+    out.ok = report.ok;
+    out.error = report.error;
+  }
+  if (m.shared->failed) {
+    out.ok = false;
+    out.error = m.shared->failure();
+  }
+  m.importer = caf::actor{};
+  m.state_stage = caf::actor{};
+  m.output = caf::actor{};
+  m.system->await_all_actors_done();
+  log::info("pipeline stopped", {{"ok", out.ok}});
+  return out;
+}
+
+run_result pipeline::run_replay(const replay_options& opts) {
+  auto& m = *impl_;
+  if (auto r = m.open_store(); !r.ok) return r;
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (opts.input_path != "-") {
+    file.open(opts.input_path, std::ios::binary);
+    if (!file) return run_result{false, "cannot read " + opts.input_path, 0, {}};
+    in = &file;
+  }
+  auto w = std::make_shared<stream_writer>();
+  w->route(m.settings.topics.sessions, opts.sessions_out);
+  w->route(m.settings.topics.deadletter, opts.deadletter_out);
+  m.writer = w;
+  m.spawn_stages(/*live=*/false);
+
+  const topic_partition tp{"file:" + opts.input_path, partition_id{0}};
+  const auto batch_max = static_cast<size_t>(m.settings.pipeline.batch_max_records);
+  const auto max_inflight = m.settings.pipeline.max_inflight_records;
+  auto b = std::make_shared<input_batch>();
+  std::string line;
+  int64_t line_no = -1;
+  auto last_progress = std::chrono::steady_clock::now();
+  while (std::getline(*in, line)) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines separate nothing
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    b->records.push_back(raw_record{record_position{tp, offset{line_no}}, {}, std::move(line)});
+    if (b->records.size() >= batch_max) {
+      m.send_batch(std::move(b));
+      b = std::make_shared<input_batch>();
+      // Backpressure: a file reads faster than it can be judged. Wait for the stages to catch up.
+      while (m.shared->probes.in_flight_records.load() > max_inflight && !m.shared->failed)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      if (m.shared->failed) break;
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_progress > std::chrono::seconds(5)) {
+        last_progress = now;
+        log::info("replay progress", {{"lines", line_no + 1},
+                                      {"sessions_emitted", m.shared->probes.engine.revisions_emitted.load()},
+                                      {"watermark", format_iso8601(event_time::from_micros(m.shared->probes.engine.watermark_us))}});
+      }
+    }
+  }
+  if (!b->records.empty()) m.send_batch(std::move(b));
+  auto fut = m.finish(control::kind::end_of_input, opts.flush);
+  auto report = m.await(fut);
+  run_result out;
+  out.ok = report.ok && !m.shared->failed;
+  out.error = m.shared->failed ? m.shared->failure() : report.error;
+  out.open_sessions = report.open_sessions;
+  out.open_session_ids = report.open_session_ids;
+  m.importer = caf::actor{};
+  m.state_stage = caf::actor{};
+  m.output = caf::actor{};
+  m.system->await_all_actors_done();
+  return out;
+}
+
+}  // namespace tw::actors

@@ -1,0 +1,83 @@
+// The running pipeline: source → importer → state stage → output stage, wired and supervised.
+//
+//   live:   a Kafka consumer group over the input topics; output to Kafka; idle partitions advance
+//           with the wall clock; runs until stop() (SIGTERM/SIGINT), then drains and exits.
+//   replay: a file, one message per line, through the very same stages; output to streams; at
+//           the end reports the sessions still open (or completes them when asked to flush).
+//
+// This header keeps CAF out of its includers (the stages live in actors/*.cpp).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "actors/output_stage.hpp"
+#include "config/settings.hpp"
+#include "model/clock.hpp"
+#include "state/engine_probe.hpp"
+
+namespace tw::actors {
+
+struct importer_probe {
+  std::atomic<uint64_t> records{0};          // messages parsed
+  std::atomic<uint64_t> observations{0};     // observations produced
+  std::atomic<uint64_t> rejected{0};         // events rejected by the parsers
+  std::atomic<uint64_t> ignored{0};          // valid events without use for sessions
+  std::atomic<uint64_t> bytes{0};
+};
+
+struct pipeline_probes {
+  importer_probe importer;
+  state::engine_probe engine;
+  output_probe output;
+  std::atomic<int64_t> in_flight_records{0};  // consumed, not yet committed by the state stage
+  std::atomic<uint64_t> pauses{0};            // times the consumer paused for backpressure
+};
+
+struct replay_options {
+  std::string input_path;           // one message per line; "-" for stdin
+  std::ostream* sessions_out = nullptr;
+  std::ostream* deadletter_out = nullptr;  // null: dead letters are counted, not kept
+  bool flush = false;               // complete the sessions still open at the end
+};
+
+struct run_result {
+  bool ok = true;
+  std::string error;
+  uint64_t open_sessions = 0;                 // replay without flush: still open at the end
+  std::vector<std::string> open_session_ids;  // the first few of them
+};
+
+class pipeline {
+ public:
+  // `clk` must outlive the pipeline.
+  pipeline(config::settings settings, const clock& clk);
+  ~pipeline();
+  pipeline(const pipeline&) = delete;
+  pipeline& operator=(const pipeline&) = delete;
+
+  // Live mode. Returns once started (the stages run on their own threads) or failed to start.
+  run_result start_live();
+  // Replay mode: runs to the end of the input and returns.
+  run_result run_replay(const replay_options& opts);
+
+  // Asks a live pipeline to stop: the consumer leaves the group, what was consumed is committed,
+  // the outbox is drained (bounded wait). Safe from any thread, including a signal-watching one.
+  void request_stop();
+  // True once a stage failed; the pipeline then stops on its own (wait() reports the error).
+  bool failed() const;
+  // Blocks until a live pipeline stopped (after request_stop(), or on its own after a failure).
+  run_result wait();
+
+  const pipeline_probes& probes() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace tw::actors

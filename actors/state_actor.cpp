@@ -1,0 +1,95 @@
+// The state stage's shell: owns the session_engine (and so the RocksDB write path), applies
+// batches, answers rebalances, ticks for idle partitions, and tells the output stage how far the
+// outbox has grown.
+#include <memory>
+
+#include "actors/stages.hpp"
+#include "model/log.hpp"
+
+namespace tw::actors {
+
+namespace {
+struct state_stage_state {
+  std::unique_ptr<state::session_engine> engine;
+  bool stopping = false;
+};
+}  // namespace
+
+caf::behavior state_actor(caf::event_based_actor* self, caf::actor output, std::shared_ptr<state::store> store,
+                          state_stage_config cfg, const clock* clk, shared_ptr_t shared) {
+  auto st = std::make_shared<state_stage_state>();
+  st->engine = std::make_unique<state::session_engine>(*store, cfg.engine, shared->probes.engine);
+  auto fail = [=](const state::store_status& s) {
+    log::error("state stage failed; stopping (a restart resumes from the last committed batch)",
+               {{"error", s.message}});
+    shared->fail("state stage: " + s.message);
+    st->stopping = true;
+    self->quit(caf::exit_reason::user_shutdown);
+  };
+  if (auto s = st->engine->open(clk->now()); !s.ok()) {
+    fail(s);
+    return {};
+  }
+  self->send(output, outbox_end{st->engine->outbox_end()});
+  if (cfg.live) self->delayed_send(self, cfg.tick_interval, caf::tick_atom::value);
+  return {
+      [=](const parsed_batch_ptr& b) {
+        if (st->stopping) return;
+        auto n = static_cast<int64_t>(b->records.size());
+        if (auto s = st->engine->apply(b->records, clk->now()); !s.ok()) return fail(s);
+        for (const auto& tp : b->reached_end) st->engine->set_caught_up(tp, true);
+        shared->probes.in_flight_records -= n;
+        self->send(output, outbox_end{st->engine->outbox_end()});
+      },
+      [=](caf::tick_atom) {
+        if (st->stopping) return;
+        if (auto s = st->engine->tick(clk->now(), cfg.idle_timeout); !s.ok()) return fail(s);
+        self->send(output, outbox_end{st->engine->outbox_end()});
+        self->delayed_send(self, cfg.tick_interval, caf::tick_atom::value);
+      },
+      [=](const control_ptr& c) {
+        switch (c->what) {
+          case control::kind::assign: {
+            auto offsets = st->engine->assign(c->partitions, clk->now());
+            std::vector<std::optional<offset>> out;
+            for (auto& [tp, off] : offsets) out.push_back(off);
+            c->offsets_reply->set_value(std::move(out));
+            break;
+          }
+          case control::kind::revoke:
+            // Everything consumed from these partitions before the revocation was applied (it
+            // came first on this path) and committed with its offsets.
+            st->engine->revoke(c->partitions);
+            c->offsets_reply->set_value({});
+            break;
+          case control::kind::end_of_input: {
+            auto& report = c->report;
+            if (c->flush)
+              if (auto s = st->engine->flush(); !s.ok()) {
+                report.ok = false;
+                report.error = s.message;
+                shared->fail("state stage: " + s.message);
+              }
+            if (auto s = st->engine->open_sessions(20, report.open_session_ids, report.open_sessions); !s.ok()) {
+              report.ok = false;
+              report.error = s.message;
+            }
+            // The output stage answers once everything up to here is delivered.
+            self->send(output, outbox_end{st->engine->outbox_end()});
+            self->send(output, c);
+            st->stopping = true;
+            self->quit();
+            break;
+          }
+          case control::kind::shutdown:
+            st->stopping = true;
+            self->send(output, outbox_end{st->engine->outbox_end()});
+            self->send(output, c);
+            self->quit();
+            break;
+        }
+      },
+  };
+}
+
+}  // namespace tw::actors

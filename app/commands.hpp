@@ -1,0 +1,47 @@
+// The subcommands of the tracewatch binary. Each returns the process exit code:
+//   0 success · 1 runtime failure · 2 bad configuration or usage
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tw::app {
+
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failure = 1;
+inline constexpr int exit_usage = 2;
+
+struct config_source {
+  std::optional<std::string> file;
+  std::vector<std::string> overrides;  // --set key=value
+};
+
+int run_command(const config_source& cfg);
+
+struct replay_args {
+  config_source cfg;
+  std::string input;                    // file, or "-" for stdin
+  std::optional<std::string> out;       // sessions; stdout when absent
+  std::optional<std::string> deadletter_out;
+  std::optional<std::string> state_dir; // keep state here (default: a temporary directory)
+  bool flush = false;
+};
+int replay_command(const replay_args& a);
+
+struct demo_args {
+  config_source cfg;
+  std::optional<std::string> duration;  // e.g. "60s"; runs until interrupted when absent
+  double calls_per_second = 1.0;
+  uint64_t seed = 1;
+  std::optional<std::string> brokers;   // use this cluster instead of the embedded one
+  std::optional<std::string> state_dir;
+  bool quiet = false;                   // no per-session lines (for tests and benchmarks)
+};
+int demo_command(const demo_args& a);
+
+int config_check_command(const config_source& cfg);
+int config_show_command(const config_source& cfg);
+int config_docs_command();
+
+}  // namespace tw::app

@@ -1,0 +1,40 @@
+#include "app/config_support.hpp"
+
+#include <iostream>
+
+#include "config/loader.hpp"
+#include "config/options.hpp"
+#include "model/log.hpp"
+
+namespace tw::app {
+
+std::optional<config::settings> load_settings(const config_source& src, const std::vector<std::string>& extra) {
+  auto base = config::apply_overrides(extra, config::defaults());
+  if (!base) {
+    std::cerr << "tracewatch: configuration error: " << base.error->to_string() << "\n";
+    return std::nullopt;
+  }
+  config::load_result r;
+  r.value = std::move(base.value);
+  if (src.file) {
+    r = config::load_file(*src.file, std::move(*r.value));
+    if (!r) {
+      std::cerr << "tracewatch: configuration error: " << r.error->to_string() << "\n";
+      return std::nullopt;
+    }
+  }
+  r = config::apply_overrides(src.overrides, std::move(*r.value));
+  if (!r) {
+    std::cerr << "tracewatch: configuration error: " << r.error->to_string() << "\n";
+    return std::nullopt;
+  }
+  if (auto err = config::validate(*r.value)) {
+    std::cerr << "tracewatch: configuration error: " << err->to_string() << "\n";
+    return std::nullopt;
+  }
+  return std::move(r.value);
+}
+
+void configure_logging(const config::settings& s) { log::configure(s.log.level, s.log.format); }
+
+}  // namespace tw::app

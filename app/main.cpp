@@ -1,0 +1,74 @@
+// tracewatch: judges the conversations of LLM agents from their traces on Kafka.
+//
+//   tracewatch run     --config FILE [--set key=value ...]   the live pipeline
+//   tracewatch replay  FILE [--out FILE] [--flush] ...        a file of messages, same code path
+//   tracewatch demo    [--duration 60s] ...                   embedded broker + synthetic calls
+//   tracewatch config  check|show|docs                        configuration tools
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "app/commands.hpp"
+
+namespace {
+
+void add_config_options(CLI::App* cmd, tw::app::config_source& src) {
+  cmd->add_option("-c,--config", src.file, "YAML configuration file")->check(CLI::ExistingFile);
+  cmd->add_option("--set", src.overrides, "Override one option: key=value (repeatable); see `tracewatch config docs`")
+      ->allow_extra_args(false);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace tw::app;
+  CLI::App app{"tracewatch: judges LLM-agent conversations from their traces on Kafka"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "tracewatch 0.1.0");
+
+  config_source run_cfg;
+  auto* run = app.add_subcommand("run", "Run the live pipeline against a Kafka cluster until SIGTERM/SIGINT");
+  add_config_options(run, run_cfg);
+
+  replay_args replay;
+  auto* rp = app.add_subcommand("replay", "Replay a file of messages (one per line) through the pipeline");
+  rp->add_option("input", replay.input, "Input file, one message per line; - for stdin")->required();
+  add_config_options(rp, replay.cfg);
+  rp->add_option("-o,--out", replay.out, "Write sessions here instead of stdout");
+  rp->add_option("--deadletter-out", replay.deadletter_out, "Write dead letters here (otherwise only counted)");
+  rp->add_option("--state-dir", replay.state_dir, "Keep the state here (default: a temporary directory)");
+  rp->add_flag("--flush", replay.flush, "Complete the sessions still open at the end of the input");
+
+  demo_args demo;
+  auto* dm = app.add_subcommand("demo", "Embedded broker, synthetic calls and the live pipeline, printing sessions");
+  add_config_options(dm, demo.cfg);
+  dm->add_option("-d,--duration", demo.duration, "Stop after this long (e.g. 60s); default: until Ctrl-C");
+  dm->add_option("--calls-per-second", demo.calls_per_second, "New calls per second")->capture_default_str();
+  dm->add_option("--seed", demo.seed, "Seed of the call generator")->capture_default_str();
+  dm->add_option("--brokers", demo.brokers, "Use this Kafka cluster instead of the embedded one");
+  dm->add_option("--state-dir", demo.state_dir, "Keep the state here (default: a temporary directory)");
+  dm->add_flag("-q,--quiet", demo.quiet, "Print only the summary");
+
+  auto* cfg = app.add_subcommand("config", "Configuration tools");
+  cfg->require_subcommand(1);
+  config_source check_cfg, show_cfg;
+  auto* check = cfg->add_subcommand("check", "Validate a configuration; exit 2 naming the key when it is bad");
+  add_config_options(check, check_cfg);
+  auto* show = cfg->add_subcommand("show", "Print the effective configuration (defaults, file, overrides)");
+  add_config_options(show, show_cfg);
+  auto* docs = cfg->add_subcommand("docs", "Print the configuration reference (docs/configuration.md)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 reports usage errors and --help by exception; this is its boundary.
+    return app.exit(e) == 0 ? exit_ok : exit_usage;
+  }
+  if (*run) return run_command(run_cfg);
+  if (*rp) return replay_command(replay);
+  if (*dm) return demo_command(demo);
+  if (*check) return config_check_command(check_cfg);
+  if (*show) return config_show_command(show_cfg);
+  if (*docs) return config_docs_command();
+  return exit_usage;
+}

@@ -1,0 +1,40 @@
+// `tracewatch run`: the live pipeline against a Kafka cluster, until SIGTERM/SIGINT.
+#include <csignal>
+#include <iostream>
+
+#include "actors/pipeline.hpp"
+#include "app/commands.hpp"
+#include "app/config_support.hpp"
+#include "app/signals.hpp"
+#include "model/log.hpp"
+
+namespace tw::app {
+
+int run_command(const config_source& src) {
+  auto s = load_settings(src);
+  if (!s) return exit_usage;
+  configure_logging(*s);
+  block_shutdown_signals();
+  actors::pipeline p(*s, system_clock::instance());
+  auto started = p.start_live();
+  if (!started.ok) {
+    log::error("cannot start", {{"error", started.error}});
+    return exit_failure;
+  }
+  while (true) {
+    if (auto sig = wait_for_shutdown_signal(std::chrono::milliseconds(200))) {
+      log::info("shutting down", {{"signal", *sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      break;
+    }
+    if (p.failed()) break;
+  }
+  p.request_stop();
+  auto r = p.wait();
+  if (!r.ok) {
+    log::error("stopped after a failure", {{"error", r.error}});
+    return exit_failure;
+  }
+  return exit_ok;
+}
+
+}  // namespace tw::app

@@ -1,0 +1,130 @@
+#include "model/log.hpp"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace tw::log {
+namespace {
+
+std::atomic<int> min_level{static_cast<int>(level::info)};
+std::atomic<bool> json{false};
+
+spdlog::logger& sink() {
+  // stderr, unbuffered; the pattern is only the message: the line is formatted here.
+  static auto logger = [] {
+    auto l = spdlog::stderr_logger_mt("tracewatch");
+    l->set_pattern("%v");
+    l->set_level(spdlog::level::trace);
+    return l;
+  }();
+  return *logger;
+}
+
+const char* name(level l) {
+  switch (l) {
+    case level::trace: return "trace";
+    case level::debug: return "debug";
+    case level::info: return "info";
+    case level::warn: return "warn";
+    case level::error: return "error";
+    case level::off: return "off";
+  }
+  return "info";
+}
+
+void append_escaped(std::string& out, std::string_view s) {
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+}
+
+std::string timestamp() {
+  auto now = std::chrono::system_clock::now();
+  auto t = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+}  // namespace
+
+field::field(std::string_view k, double v) : key(k), quoted(false) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  value = buf;
+}
+
+void configure(std::string_view level_name, std::string_view format) {
+  for (auto l : {level::trace, level::debug, level::info, level::warn, level::error, level::off})
+    if (level_name == name(l)) min_level = static_cast<int>(l);
+  json = format == "json";
+}
+
+bool enabled(level l) { return static_cast<int>(l) >= min_level.load(std::memory_order_relaxed) && l != level::off; }
+
+void write(level l, std::string_view msg, std::initializer_list<field> fields) {
+  if (!enabled(l)) return;
+  std::string line;
+  line.reserve(128);
+  if (json) {
+    line += "{\"ts\":\"" + timestamp() + "\",\"level\":\"" + name(l) + "\",\"msg\":\"";
+    append_escaped(line, msg);
+    line += '"';
+    for (const auto& f : fields) {
+      line += ",\"";
+      append_escaped(line, f.key);
+      line += "\":";
+      if (f.quoted) {
+        line += '"';
+        append_escaped(line, f.value);
+        line += '"';
+      } else {
+        line += f.value;
+      }
+    }
+    line += '}';
+  } else {
+    line += "ts=" + timestamp() + " level=" + name(l) + " msg=\"";
+    append_escaped(line, msg);
+    line += '"';
+    for (const auto& f : fields) {
+      line += ' ';
+      line += f.key;
+      line += '=';
+      bool needs_quotes = f.quoted && (f.value.empty() || f.value.find_first_of(" \"=\\\n\t") != std::string::npos);
+      if (needs_quotes) {
+        line += '"';
+        append_escaped(line, f.value);
+        line += '"';
+      } else {
+        line += f.value;
+      }
+    }
+  }
+  sink().log(spdlog::level::info, line);
+}
+
+}  // namespace tw::log

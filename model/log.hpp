@@ -1,0 +1,40 @@
+// The structured log: one line per event on stderr, as logfmt (ts=… level=… msg="…" key=value)
+// or JSON, chosen by log.format. Thread-safe (spdlog underneath). Every stage logs through here.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+namespace tw::log {
+
+enum class level { trace, debug, info, warn, error, off };
+
+struct field {
+  std::string_view key;
+  std::string value;
+  bool quoted;
+  field(std::string_view k, std::string_view v) : key(k), value(v), quoted(true) {}
+  field(std::string_view k, const std::string& v) : key(k), value(v), quoted(true) {}
+  field(std::string_view k, const char* v) : key(k), value(v), quoted(true) {}
+  field(std::string_view k, int64_t v) : key(k), value(std::to_string(v)), quoted(false) {}
+  field(std::string_view k, int v) : key(k), value(std::to_string(v)), quoted(false) {}
+  field(std::string_view k, uint64_t v) : key(k), value(std::to_string(v)), quoted(false) {}
+  field(std::string_view k, unsigned v) : key(k), value(std::to_string(v)), quoted(false) {}
+  field(std::string_view k, double v);
+  field(std::string_view k, bool v) : key(k), value(v ? "true" : "false"), quoted(false) {}
+};
+
+// Level: trace|debug|info|warn|error|off; format: logfmt|json. Unknown values keep the defaults
+// (info, logfmt): configuration validation rejects them before this is called.
+void configure(std::string_view level_name, std::string_view format);
+bool enabled(level l);
+void write(level l, std::string_view msg, std::initializer_list<field> fields = {});
+
+inline void debug(std::string_view msg, std::initializer_list<field> f = {}) { write(level::debug, msg, f); }
+inline void info(std::string_view msg, std::initializer_list<field> f = {}) { write(level::info, msg, f); }
+inline void warn(std::string_view msg, std::initializer_list<field> f = {}) { write(level::warn, msg, f); }
+inline void error(std::string_view msg, std::initializer_list<field> f = {}) { write(level::error, msg, f); }
+
+}  // namespace tw::log

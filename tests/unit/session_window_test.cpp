@@ -1,0 +1,125 @@
+// Completion points come from the set of activity times alone: that is what makes replay equal
+// live and shuffled input equal ordered input.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <random>
+
+#include "state/session_header.hpp"
+#include "state/session_window.hpp"
+
+using namespace tw;
+using namespace tw::state;
+using namespace std::chrono_literals;
+
+namespace {
+event_time at(double s) { return event_time::from_micros(static_cast<int64_t>(s * 1e6)); }
+window_config cfg() {
+  window_config c;
+  c.gap = 60s;
+  c.max_duration = 1h;
+  c.settle_delay = 2s;
+  return c;
+}
+}  // namespace
+
+TEST_CASE("activity closer than the gap forms one cluster, completing at its end plus the gap") {
+  session_window w;
+  for (double t : {0.0, 30.0, 80.0, 130.0}) w.add_activity(at(t), 60s);
+  REQUIRE(w.clusters().size() == 1);
+  auto c = w.next_completion(cfg());
+  REQUIRE(c);
+  CHECK(c->at == at(190));
+  CHECK(c->reason == completion_reason::gap);
+}
+
+TEST_CASE("a pause longer than the gap starts a second cluster") {
+  session_window w;
+  for (double t : {0.0, 10.0, 200.0}) w.add_activity(at(t), 60s);
+  REQUIRE(w.clusters().size() == 2);
+  CHECK(w.next_completion(cfg())->at == at(70));
+}
+
+TEST_CASE("clusters do not depend on arrival order") {
+  std::vector<double> times{0, 5, 50, 100, 170, 230, 400, 420, 455, 900};
+  session_window ordered;
+  for (double t : times) ordered.add_activity(at(t), 60s);
+  std::mt19937 rng(3);
+  for (int round = 0; round < 50; ++round) {
+    std::shuffle(times.begin(), times.end(), rng);
+    session_window shuffled;
+    for (double t : times) shuffled.add_activity(at(t), 60s);
+    CHECK(shuffled.clusters() == ordered.clusters());
+  }
+  // 0..100 (steps <= 60 s), 170..230 (100 -> 170 is 70 s), 400..455, 900
+  CHECK(ordered.clusters().size() == 4);
+}
+
+TEST_CASE("an end marker completes the cluster after the settle delay") {
+  session_window w;
+  w.add_activity(at(0), 60s);
+  w.add_end_marker(at(20), 60s);
+  auto c = w.next_completion(cfg());
+  CHECK(c->at == at(22));
+  CHECK(c->reason == completion_reason::end_marker);
+}
+
+TEST_CASE("an end marker in a later cluster does not end the first") {
+  session_window w;
+  w.add_activity(at(0), 60s);
+  w.add_end_marker(at(500), 60s);
+  auto c = w.next_completion(cfg());
+  CHECK(c->at == at(60));
+  CHECK(c->reason == completion_reason::gap);
+}
+
+TEST_CASE("continuous activity completes at the maximum duration") {
+  session_window w;
+  for (int i = 0; i <= 100; ++i) w.add_activity(at(i * 50.0), 60s);  // 5000 s, never pausing
+  auto c = w.next_completion(cfg());
+  CHECK(c->at == at(3600));
+  CHECK(c->reason == completion_reason::max_duration);
+}
+
+TEST_CASE("cutting keeps only what follows the cutoff") {
+  session_window w;
+  for (double t : {0.0, 10.0, 200.0, 210.0}) w.add_activity(at(t), 60s);
+  w.add_end_marker(at(205), 60s);
+  w.cut(at(70));
+  REQUIRE(w.clusters().size() == 1);
+  CHECK(w.clusters()[0].start == at(200));
+  CHECK(w.next_completion(cfg())->at == at(207));
+  w.cut(at(207));
+  REQUIRE(w.clusters().size() == 1);  // 210 remains, its cluster now starting after the cutoff
+  CHECK(w.clusters()[0].start == at(207) + duration(1));
+  CHECK(w.markers().empty());
+}
+
+TEST_CASE("a session header round-trips through its stored form, and corrupt bytes are refused") {
+  session_header h;
+  h.revision = 3;
+  h.first_at = at(1);
+  h.last_at = at(99);
+  h.closed_at = at(50);
+  h.last_reason = completion_reason::end_marker;
+  h.reemit = true;
+  h.timer_due = at(70);
+  h.stored_events = 42;
+  h.events_not_stored = 2;
+  h.window.add_activity(at(60), 60s);
+  h.window.add_end_marker(at(65), 60s);
+  std::string bytes;
+  encode_header(h, bytes);
+  auto back = decode_header(bytes);
+  REQUIRE(back);
+  CHECK(back->revision == 3);
+  CHECK(back->closed_at == at(50));
+  CHECK(back->last_reason == completion_reason::end_marker);
+  CHECK(back->reemit);
+  CHECK_FALSE(back->sealed);
+  CHECK(back->window.clusters() == h.window.clusters());
+  CHECK(back->window.markers() == h.window.markers());
+  CHECK(back->stored_events == 42);
+  for (size_t cut = 0; cut < bytes.size(); ++cut) CHECK_FALSE(decode_header(bytes.substr(0, cut)));
+  CHECK_FALSE(decode_header(bytes + "x"));
+}

@@ -1,0 +1,75 @@
+// The input side of Kafka: a consumer group member over the input topics.
+//
+// Offsets are not committed to Kafka as the source of truth: the state stage stores the next
+// offset of every partition in the same RocksDB write as the state it produced, and a
+// rebalance_listener hands those back when partitions are assigned. Partitions with nothing stored
+// start at input.start_from.
+//
+// Thread: one polling thread owns this object. Rebalance callbacks run on it, inside poll().
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/kafka.hpp"
+#include "model/time.hpp"
+#include "topics/kafka/client.hpp"
+#include "topics/record.hpp"
+
+namespace tw::kafka {
+
+// Called on the polling thread during a rebalance. May block (e.g. until the pipeline has applied
+// what is in flight), but must not call back into the consumer.
+class rebalance_listener {
+ public:
+  virtual ~rebalance_listener() = default;
+  // The next offset to consume per partition (same order); nullopt: nothing stored.
+  virtual std::vector<std::optional<offset>> on_assigned(const std::vector<topic_partition>& tps) = 0;
+  virtual void on_revoked(const std::vector<topic_partition>& tps) = 0;
+};
+
+enum class start_position { earliest, latest };
+
+struct consumer_settings {
+  client_settings client;
+  std::string group_id;
+  std::vector<std::string> topics;
+  start_position start_from = start_position::earliest;
+};
+
+struct poll_result {
+  std::vector<raw_record> records;
+  std::vector<topic_partition> reached_end;  // partitions the consumer caught up with
+};
+
+class input_consumer {
+ public:
+  static kafka_status create(const consumer_settings& s, rebalance_listener& listener,
+                             std::unique_ptr<input_consumer>& out);
+  ~input_consumer();
+
+  // Up to max_records records, waiting at most max_wait for the first. Transient errors are
+  // logged and yield fewer records; a fatal error is returned.
+  kafka_status poll(size_t max_records, duration max_wait, poll_result& out);
+
+  // Backpressure: stop fetching (poll() must still be called, to serve the group).
+  void pause();
+  void resume();
+  bool paused() const { return paused_; }
+
+  // Leaves the group cleanly (revocation runs through the listener).
+  void close();
+
+ private:
+  class rebalancer;
+  input_consumer() = default;
+  std::unique_ptr<rebalancer> rebalancer_;
+  std::unique_ptr<event_logger> logger_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  bool paused_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace tw::kafka

@@ -1,0 +1,64 @@
+// Where output records go: Kafka (live and demo) or a stream (replay to a file or stdout).
+// The output stage drives a record_writer; it never needs to know which one.
+//
+// Thread: a writer belongs to the output stage's thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "model/time.hpp"
+#include "topics/kafka/output_producer.hpp"
+
+namespace tw {
+
+struct write_outcome {
+  std::vector<uint64_t> acknowledged;                       // durable downstream
+  std::vector<std::pair<uint64_t, std::string>> failed;     // not delivered: retry later
+};
+
+class record_writer {
+ public:
+  virtual ~record_writer() = default;
+  // Queues one record. Retriable failures (a full local queue) return false: poll, then retry.
+  virtual bool write(uint64_t seq, const std::string& topic, const std::string& key, const std::string& payload) = 0;
+  // Waits up to `wait` for outcomes of earlier writes.
+  virtual void poll(duration wait, write_outcome& out) = 0;
+  virtual size_t in_flight() const = 0;
+};
+
+// Produces to Kafka; acknowledged means acks=all from the brokers.
+class kafka_writer final : public record_writer {
+ public:
+  explicit kafka_writer(std::unique_ptr<kafka::output_producer> p) : producer_(std::move(p)) {}
+  bool write(uint64_t seq, const std::string& topic, const std::string& key, const std::string& payload) override;
+  void poll(duration wait, write_outcome& out) override;
+  size_t in_flight() const override { return in_flight_; }
+
+ private:
+  std::unique_ptr<kafka::output_producer> producer_;
+  size_t in_flight_ = 0;
+  std::vector<kafka::delivery> reports_;
+};
+
+// Writes one payload per line to a stream per topic (e.g. sessions to stdout, dead letters to a
+// file). Acknowledged once flushed. A topic without a stream is acknowledged and dropped — the
+// caller chose not to keep it (e.g. dead letters of a replay without --deadletter-out).
+class stream_writer final : public record_writer {
+ public:
+  void route(const std::string& topic, std::ostream* out) { streams_[topic] = out; }
+  bool write(uint64_t seq, const std::string& topic, const std::string& key, const std::string& payload) override;
+  void poll(duration wait, write_outcome& out) override;
+  size_t in_flight() const override { return pending_.size(); }
+
+ private:
+  std::map<std::string, std::ostream*> streams_;
+  std::vector<uint64_t> pending_;
+  std::vector<std::pair<uint64_t, std::string>> failed_;
+};
+
+}  // namespace tw
