@@ -29,6 +29,34 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
+namespace {
+// Length of the valid UTF-8 sequence at the start of `s`, or 0 when it is not one.
+size_t valid_sequence(std::string_view s) {
+  auto c = static_cast<unsigned char>(s[0]);
+  if (c < 0x80) return 1;
+  size_t n = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+  if (n == 0 || s.size() < n) return 0;
+  return is_valid_utf8(s.substr(0, n)) ? n : 0;
+}
+}  // namespace
+
+std::string to_valid_utf8(std::string_view s) {
+  if (is_valid_utf8(s)) return std::string(s);
+  std::string out;
+  out.reserve(s.size());
+  while (!s.empty()) {
+    size_t n = valid_sequence(s);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      s.remove_prefix(1);
+    } else {
+      out.append(s.substr(0, n));
+      s.remove_prefix(n);
+    }
+  }
+  return out;
+}
+
 std::string excerpt(std::string_view s, size_t max_bytes) {
   if (s.size() <= max_bytes) return std::string(s);
   size_t cut = max_bytes;

@@ -10,6 +10,9 @@ namespace tw {
 // True when `s` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
 bool is_valid_utf8(std::string_view s);
 
+// `s` with every byte sequence that is not valid UTF-8 replaced by U+FFFD.
+std::string to_valid_utf8(std::string_view s);
+
 // At most `max_bytes` bytes of `s`, cut on a character boundary; appends "…" when it cut.
 // The result (including the ellipsis) never exceeds max_bytes + 3 bytes.
 std::string excerpt(std::string_view s, size_t max_bytes);

@@ -1,5 +1,6 @@
 #include "model/time.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace tw {
@@ -104,7 +105,11 @@ std::optional<event_time> parse_iso8601(std::string_view s) {
 }
 
 std::string format_iso8601(event_time t) {
-  int64_t us = t.micros();
+  // RFC 3339 has four-digit years: clamp to 0000-01-01 .. 9999-12-31 (sentinels and absurd
+  // producer clocks must still give a valid timestamp).
+  constexpr int64_t lowest = -62167219200LL * 1000000;                 // 0000-01-01T00:00:00Z
+  constexpr int64_t highest = 253402300799LL * 1000000 + 999999;       // 9999-12-31T23:59:59.999999Z
+  int64_t us = std::min(std::max(t.micros(), lowest), highest);
   int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
   int64_t sub = us - secs * 1000000;
   int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);

@@ -75,7 +75,7 @@ using wall_time = time_point_of<wall_time_tag>;
 std::optional<event_time> parse_iso8601(std::string_view text);
 
 // "2025-01-01T00:00:00.123Z": UTC, always three fraction digits. Deterministic, so that a replay
-// produces byte-identical output.
+// produces byte-identical output. Instants outside years 0000-9999 are clamped to that range.
 std::string format_iso8601(event_time t);
 
 // Unix epoch nanoseconds (OTLP) to event time; truncates to microseconds.

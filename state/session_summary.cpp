@@ -1,6 +1,7 @@
 #include "state/session_summary.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 #include <tuple>
@@ -137,6 +138,7 @@ session_summary build_session_summary(const summary_request& req, std::vector<ob
   for (const auto& m : records)
     if (m.o.kind != obs_kind::trace && m.o.kind != obs_kind::score) by_obs_id.emplace(m.o.observation_id, &m);
   auto has_usage = [](const observation& o) { return o.input_tokens || o.output_tokens || o.cost_usd; };
+  auto finite_cost = [](const observation& o) { return o.cost_usd && std::isfinite(*o.cost_usd); };
   std::unordered_set<std::string> not_counted;
   for (const auto& m : records) {
     if (!has_usage(m.o) || m.o.kind == obs_kind::trace || m.o.kind == obs_kind::score) continue;
@@ -191,7 +193,7 @@ session_summary build_session_summary(const summary_request& req, std::vector<ob
     if (counted && has_usage(o)) {
       s.stats.input_tokens += o.input_tokens.value_or(0);
       s.stats.output_tokens += o.output_tokens.value_or(0);
-      if (o.cost_usd) s.stats.cost_usd = s.stats.cost_usd.value_or(0.0) + *o.cost_usd;
+      if (finite_cost(o)) s.stats.cost_usd = s.stats.cost_usd.value_or(0.0) + *o.cost_usd;
     }
     if (o.kind == obs_kind::generation) {
       ++s.stats.generations;

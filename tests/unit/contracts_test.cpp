@@ -442,3 +442,46 @@ TEST_CASE("dead-letter documents that break the contract fail schema validation"
     CHECK(has_violation(violations, c.pointer, c.keyword));
   }
 }
+
+TEST_CASE("decoding a session document of the wrong shape fails with a reason and never throws", "[contracts]") {
+  // Regressions: nlohmann's value() threw a type_error on these; the decoder must answer with an error.
+  const std::vector<std::pair<const char*, const char*>> cases = {
+      {"abandoned as a string", R"("abandoned":false)"},
+      {"a count as a string", R"("traces":0)"},
+      {"revision zero", R"("revision":1)"},
+      {"a negative count", R"("tool_calls":0)"},
+      {"a fractional count", R"("generations":0)"},
+  };
+  const std::vector<std::pair<std::string, std::string>> replacements = {
+      {R"("abandoned":false)", R"("abandoned":"no")"}, {R"("traces":0)", R"("traces":"0")"},
+      {R"("revision":1)", R"("revision":0)"},           {R"("tool_calls":0)", R"("tool_calls":-1)"},
+      {R"("generations":0)", R"("generations":2.9)"},
+  };
+  tw::session_summary s;
+  s.session_id = "s";
+  s.first_event_at = s.last_event_at = s.closed_at = tw::event_time::from_millis(1'700'000'000'000);
+  const std::string good = tw::encode_session_json(s);
+  REQUIRE(tw::decode_session_json(good));
+  for (size_t i = 0; i < replacements.size(); ++i) {
+    INFO(cases[i].first);
+    std::string bad = good;
+    auto at = bad.find(replacements[i].first);
+    REQUIRE(at != std::string::npos);
+    bad.replace(at, replacements[i].first.size(), replacements[i].second);
+    std::string why;
+    std::optional<tw::session_summary> decoded;
+    CHECK_NOTHROW(decoded = tw::decode_session_json(bad, &why));
+    CHECK_FALSE(decoded);
+    CHECK_FALSE(why.empty());
+  }
+  for (const char* junk : {"", "[]", "1", R"({"schema":1})", R"({"schema":"tracewatch.session.v1","tool_calls":[1]})"}) {
+    INFO(junk);
+    CHECK_NOTHROW(tw::decode_session_json(junk));
+    CHECK_FALSE(tw::decode_session_json(junk));
+  }
+}
+
+TEST_CASE("timestamps outside four-digit years are clamped so that every output stays RFC 3339", "[contracts]") {
+  CHECK(tw::format_iso8601(tw::event_time::max()) == "9999-12-31T23:59:59.999Z");
+  CHECK(tw::format_iso8601(tw::event_time::min()) == "0000-01-01T00:00:00.000Z");
+}

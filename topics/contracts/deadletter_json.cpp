@@ -40,9 +40,9 @@ std::string encode_deadletter_json(const rejected_event& r, const record_positio
   nlohmann::ordered_json j;
   j["schema"] = deadletter_schema_v1;
   j["reason"] = to_string(r.code);
-  j["detail"] = is_valid_utf8(r.detail) ? r.detail : base64(r.detail);
+  j["detail"] = to_valid_utf8(r.detail);  // our own text; an invalid byte in it is replaced
   nlohmann::ordered_json src;
-  src["topic"] = source.tp.topic;
+  src["topic"] = to_valid_utf8(source.tp.topic);
   src["partition"] = source.tp.partition.value;
   src["offset"] = source.off.value;
   src["index"] = r.index ? nlohmann::ordered_json(*r.index) : nlohmann::ordered_json(nullptr);
@@ -54,7 +54,7 @@ std::string encode_deadletter_json(const rejected_event& r, const record_positio
     j["payload_encoding"] = "base64";
     j["payload"] = base64(r.payload);
   }
-  return j.dump();
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace tw

@@ -2,13 +2,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+#include <cstdint>
+
 namespace tw {
 namespace {
 
 using json = nlohmann::ordered_json;
 
 json opt_int(const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); }
-json opt_double(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+json opt_double(const std::optional<double>& v) { return v && std::isfinite(*v) ? json(*v) : json(nullptr); }
 json opt_latency(const std::optional<duration>& d) { return d ? json(to_millis(*d)) : json(nullptr); }
 
 json encode_truncated(const truncation_counts& t) {
@@ -133,10 +136,12 @@ std::string encode_session_json(const session_summary& s) {
 
 namespace {
 
+// Readers that check the type first: nlohmann's value() throws on a type mismatch, and a decoder
+// must answer a malformed document with an error, never an exception.
 std::optional<event_time> time_field(const json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end() || !it->is_string()) return std::nullopt;
-  return parse_iso8601(it->get<std::string>());
+  return parse_iso8601(it->get_ref<const std::string&>());
 }
 
 std::string str_or_empty(const json& j, const char* key) {
@@ -144,17 +149,33 @@ std::string str_or_empty(const json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-std::optional<duration> latency_field(const json& j) {
-  auto it = j.find("latency_ms");
-  if (it == j.end() || !it->is_number()) return std::nullopt;
-  return duration{static_cast<int64_t>(it->get<double>() * 1000.0 + (it->get<double>() >= 0 ? 0.5 : -0.5))};
+bool bool_or(const json& j, const char* key, bool fallback) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
 }
 
-template <class T>
-std::optional<T> opt_number(const json& j, const char* key) {
+std::optional<uint64_t> count(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_unsigned()) return std::nullopt;
+  return it->get<uint64_t>();
+}
+
+std::optional<double> number(const json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end() || !it->is_number()) return std::nullopt;
-  return it->get<T>();
+  return it->get<double>();
+}
+
+std::optional<int64_t> tokens(const json& j, const char* key) {
+  auto c = count(j, key);
+  if (!c || *c > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+  return static_cast<int64_t>(*c);
+}
+
+std::optional<duration> millis_field(const json& j, const char* key) {
+  auto v = number(j, key);
+  if (!v || !(*v >= 0) || *v > 1e15) return std::nullopt;
+  return duration{static_cast<int64_t>(*v * 1000.0 + 0.5)};
 }
 
 std::optional<completion_reason> reason_from(const std::string& s) {
@@ -171,6 +192,15 @@ std::optional<obs_kind> kind_from(const std::string& s) {
   return std::nullopt;
 }
 
+// Each element of the array `key` that is an object, passed to `f`.
+template <class F>
+void each_object(const json& j, const char* key, F f) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_array()) return;
+  for (const auto& e : *it)
+    if (e.is_object()) f(e);
+}
+
 }  // namespace
 
 std::optional<session_summary> decode_session_json(std::string_view text, std::string* error) {
@@ -180,110 +210,114 @@ std::optional<session_summary> decode_session_json(std::string_view text, std::s
   };
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return fail("not JSON");
-  if (!j.is_object() || j.value("schema", "") != session_schema_v1) return fail("schema: not tracewatch.session.v1");
+  if (!j.is_object() || str_or_empty(j, "schema") != session_schema_v1) return fail("schema: not tracewatch.session.v1");
   session_summary s;
   s.session_id = str_or_empty(j, "session_id");
   if (s.session_id.empty()) return fail("session_id: missing");
-  if (!j.contains("revision") || !j["revision"].is_number_unsigned()) return fail("revision: missing");
-  s.revision = j["revision"].get<uint32_t>();
-  if (!j.contains("window") || !j["window"].is_object()) return fail("window: missing");
-  const json& w = j["window"];
-  auto first = time_field(w, "first_event_at"), last = time_field(w, "last_event_at"), closed = time_field(w, "closed_at");
+  auto revision = count(j, "revision");
+  if (!revision || *revision < 1 || *revision > UINT32_MAX) return fail("revision: not an integer >= 1");
+  s.revision = static_cast<uint32_t>(*revision);
+  auto w = j.find("window");
+  if (w == j.end() || !w->is_object()) return fail("window: missing");
+  auto first = time_field(*w, "first_event_at"), last = time_field(*w, "last_event_at"),
+       closed = time_field(*w, "closed_at");
   if (!first || !last || !closed) return fail("window: times missing or malformed");
   s.first_event_at = *first;
   s.last_event_at = *last;
   s.closed_at = *closed;
-  auto reason = reason_from(str_or_empty(w, "reason"));
+  auto reason = reason_from(str_or_empty(*w, "reason"));
   if (!reason) return fail("window.reason: unknown");
   s.reason = *reason;
-  s.abandoned = w.value("abandoned", false);
-  if (!j.contains("stats") || !j["stats"].is_object()) return fail("stats: missing");
-  const json& st = j["stats"];
-  s.stats.traces = st.value("traces", uint64_t{0});
-  s.stats.observations = st.value("observations", uint64_t{0});
-  s.stats.generations = st.value("generations", uint64_t{0});
-  s.stats.tool_calls = st.value("tool_calls", uint64_t{0});
-  s.stats.tool_errors = st.value("tool_errors", uint64_t{0});
-  s.stats.errors = st.value("errors", uint64_t{0});
-  s.stats.input_tokens = st.value("input_tokens", int64_t{0});
-  s.stats.output_tokens = st.value("output_tokens", int64_t{0});
-  s.stats.cost_usd = opt_number<double>(st, "cost_usd");
-  s.stats.session_duration = duration{static_cast<int64_t>(st.value("duration_ms", 0.0) * 1000.0 + 0.5)};
+  auto abandoned = w->find("abandoned");
+  if (abandoned == w->end() || !abandoned->is_boolean()) return fail("window.abandoned: not a boolean");
+  s.abandoned = abandoned->get<bool>();
+  auto st = j.find("stats");
+  if (st == j.end() || !st->is_object()) return fail("stats: missing");
+  auto c = [&](const char* k, uint64_t& out) {
+    auto v = count(*st, k);
+    if (!v) return false;
+    out = *v;
+    return true;
+  };
+  auto in_tok = tokens(*st, "input_tokens"), out_tok = tokens(*st, "output_tokens");
+  auto dur = millis_field(*st, "duration_ms");
+  if (!c("traces", s.stats.traces) || !c("observations", s.stats.observations) ||
+      !c("generations", s.stats.generations) || !c("tool_calls", s.stats.tool_calls) ||
+      !c("tool_errors", s.stats.tool_errors) || !c("errors", s.stats.errors) || !in_tok || !out_tok || !dur)
+    return fail("stats: a count is missing or not a non-negative integer");
+  s.stats.input_tokens = *in_tok;
+  s.stats.output_tokens = *out_tok;
+  s.stats.cost_usd = number(*st, "cost_usd");
+  s.stats.session_duration = *dur;
   s.user_id = str_or_empty(j, "user_id");
   s.environment = str_or_empty(j, "environment");
-  if (j.contains("models") && j["models"].is_array())
-    for (const auto& m : j["models"])
-      if (m.is_string()) s.models.push_back(m.get<std::string>());
-  if (j.contains("metadata") && j["metadata"].is_object())
-    for (const auto& [k, v] : j["metadata"].items())
+  if (auto m = j.find("models"); m != j.end() && m->is_array())
+    for (const auto& e : *m)
+      if (e.is_string()) s.models.push_back(e.get<std::string>());
+  if (auto m = j.find("metadata"); m != j.end() && m->is_object())
+    for (const auto& [k, v] : m->items())
       if (v.is_string()) s.metadata.emplace_back(k, v.get<std::string>());
-  if (j.contains("turns") && j["turns"].is_array())
-    for (const auto& t : j["turns"]) {
-      turn_summary ts;
-      ts.trace_id = str_or_empty(t, "trace_id");
-      ts.at = time_field(t, "at").value_or(event_time{});
-      ts.user_text = str_or_empty(t, "user");
-      ts.assistant_text = str_or_empty(t, "assistant");
-      s.turns.push_back(std::move(ts));
-    }
-  if (j.contains("tool_calls") && j["tool_calls"].is_array())
-    for (const auto& t : j["tool_calls"]) {
-      tool_call_summary tc;
-      tc.observation_id = str_or_empty(t, "observation_id");
-      tc.trace_id = str_or_empty(t, "trace_id");
-      tc.name = str_or_empty(t, "name");
-      tc.ok = t.value("ok", true);
-      tc.result = str_or_empty(t, "result");
-      tc.error = str_or_empty(t, "error");
-      tc.at = time_field(t, "at").value_or(event_time{});
-      tc.latency = latency_field(t);
-      s.tool_calls.push_back(std::move(tc));
-    }
-  if (j.contains("llm_calls") && j["llm_calls"].is_array())
-    for (const auto& c : j["llm_calls"]) {
-      llm_call_summary lc;
-      lc.observation_id = str_or_empty(c, "observation_id");
-      lc.trace_id = str_or_empty(c, "trace_id");
-      lc.name = str_or_empty(c, "name");
-      lc.model = str_or_empty(c, "model");
-      lc.at = time_field(c, "at").value_or(event_time{});
-      lc.latency = latency_field(c);
-      lc.input_tokens = opt_number<int64_t>(c, "input_tokens");
-      lc.output_tokens = opt_number<int64_t>(c, "output_tokens");
-      lc.cost_usd = opt_number<double>(c, "cost_usd");
-      lc.counted = c.value("counted", true);
-      lc.ok = c.value("ok", true);
-      lc.error = str_or_empty(c, "error");
-      lc.finish_reason = str_or_empty(c, "finish_reason");
-      lc.empty_output = c.value("empty_output", false);
-      s.llm_calls.push_back(std::move(lc));
-    }
-  if (j.contains("errors") && j["errors"].is_array())
-    for (const auto& e : j["errors"]) {
-      error_summary es;
-      es.observation_id = str_or_empty(e, "observation_id");
-      es.trace_id = str_or_empty(e, "trace_id");
-      es.kind = kind_from(str_or_empty(e, "kind")).value_or(obs_kind::span);
-      es.name = str_or_empty(e, "name");
-      es.message = str_or_empty(e, "message");
-      es.at = time_field(e, "at").value_or(event_time{});
-      s.errors.push_back(std::move(es));
-    }
-  if (j.contains("scores") && j["scores"].is_array())
-    for (const auto& sc : j["scores"]) {
-      score_summary ss;
-      ss.name = str_or_empty(sc, "name");
-      ss.value = opt_number<double>(sc, "value");
-      ss.label = str_or_empty(sc, "label");
-      s.scores.push_back(std::move(ss));
-    }
-  if (j.contains("truncated") && j["truncated"].is_object()) {
-    const json& t = j["truncated"];
-    s.truncated.events_not_stored = t.value("events_not_stored", uint64_t{0});
-    s.truncated.tool_calls = t.value("tool_calls", uint64_t{0});
-    s.truncated.llm_calls = t.value("llm_calls", uint64_t{0});
-    s.truncated.errors = t.value("errors", uint64_t{0});
-    s.truncated.turns = t.value("turns", uint64_t{0});
+  each_object(j, "turns", [&](const json& t) {
+    turn_summary ts;
+    ts.trace_id = str_or_empty(t, "trace_id");
+    ts.at = time_field(t, "at").value_or(event_time{});
+    ts.user_text = str_or_empty(t, "user");
+    ts.assistant_text = str_or_empty(t, "assistant");
+    s.turns.push_back(std::move(ts));
+  });
+  each_object(j, "tool_calls", [&](const json& t) {
+    tool_call_summary tc;
+    tc.observation_id = str_or_empty(t, "observation_id");
+    tc.trace_id = str_or_empty(t, "trace_id");
+    tc.name = str_or_empty(t, "name");
+    tc.ok = bool_or(t, "ok", true);
+    tc.result = str_or_empty(t, "result");
+    tc.error = str_or_empty(t, "error");
+    tc.at = time_field(t, "at").value_or(event_time{});
+    tc.latency = millis_field(t, "latency_ms");
+    s.tool_calls.push_back(std::move(tc));
+  });
+  each_object(j, "llm_calls", [&](const json& e) {
+    llm_call_summary lc;
+    lc.observation_id = str_or_empty(e, "observation_id");
+    lc.trace_id = str_or_empty(e, "trace_id");
+    lc.name = str_or_empty(e, "name");
+    lc.model = str_or_empty(e, "model");
+    lc.at = time_field(e, "at").value_or(event_time{});
+    lc.latency = millis_field(e, "latency_ms");
+    lc.input_tokens = tokens(e, "input_tokens");
+    lc.output_tokens = tokens(e, "output_tokens");
+    lc.cost_usd = number(e, "cost_usd");
+    lc.counted = bool_or(e, "counted", true);
+    lc.ok = bool_or(e, "ok", true);
+    lc.error = str_or_empty(e, "error");
+    lc.finish_reason = str_or_empty(e, "finish_reason");
+    lc.empty_output = bool_or(e, "empty_output", false);
+    s.llm_calls.push_back(std::move(lc));
+  });
+  each_object(j, "errors", [&](const json& e) {
+    error_summary es;
+    es.observation_id = str_or_empty(e, "observation_id");
+    es.trace_id = str_or_empty(e, "trace_id");
+    es.kind = kind_from(str_or_empty(e, "kind")).value_or(obs_kind::span);
+    es.name = str_or_empty(e, "name");
+    es.message = str_or_empty(e, "message");
+    es.at = time_field(e, "at").value_or(event_time{});
+    s.errors.push_back(std::move(es));
+  });
+  each_object(j, "scores", [&](const json& e) {
+    score_summary ss;
+    ss.name = str_or_empty(e, "name");
+    ss.value = number(e, "value");
+    ss.label = str_or_empty(e, "label");
+    s.scores.push_back(std::move(ss));
+  });
+  if (auto t = j.find("truncated"); t != j.end() && t->is_object()) {
+    s.truncated.events_not_stored = count(*t, "events_not_stored").value_or(0);
+    s.truncated.tool_calls = count(*t, "tool_calls").value_or(0);
+    s.truncated.llm_calls = count(*t, "llm_calls").value_or(0);
+    s.truncated.errors = count(*t, "errors").value_or(0);
+    s.truncated.turns = count(*t, "turns").value_or(0);
   }
   return s;
 }
