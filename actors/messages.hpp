@@ -23,7 +23,9 @@
 
 namespace tw::actors {
 
-// source thread → importer: records as consumed, and partitions the consumer caught up with.
+// source thread → importer: records as consumed, and partitions that reached their end: in a live
+// run the consumer caught up with them (more may come); in a bounded replay their range is
+// finished (nothing more will come, so they stop holding the watermark back).
 struct input_batch {
   std::vector<raw_record> records;
   std::vector<topic_partition> reached_end;

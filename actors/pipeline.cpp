@@ -11,6 +11,7 @@
 #include "model/log.hpp"
 #include "topics/kafka/input_consumer.hpp"
 #include "topics/kafka/output_producer.hpp"
+#include "topics/kafka/range_reader.hpp"
 #include "topics/sinks.hpp"
 
 namespace tw::actors {
@@ -207,6 +208,79 @@ struct pipeline::impl : kafka::rebalance_listener {
     consumer->close();
     consumer.reset();
   }
+
+  // Bounded input: waits while too much is in flight (a file reads faster than it is judged).
+  bool throttle() {
+    const auto max_inflight = settings.pipeline.max_inflight_records;
+    while (shared->probes.in_flight_records.load() > max_inflight && !shared->failed)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return !shared->failed;
+  }
+
+  void progress(std::chrono::steady_clock::time_point& last, int64_t read) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last < std::chrono::seconds(5)) return;
+    last = now;
+    log::info("replay progress", {{"records", read},
+                                  {"sessions_emitted", shared->probes.engine.revisions_emitted.load()},
+                                  {"watermark", format_iso8601(event_time::from_micros(shared->probes.engine.watermark_us))}});
+  }
+
+  run_result feed_file(const std::string& path) {
+    std::ifstream file;
+    std::istream* in = &std::cin;
+    if (path != "-") {
+      file.open(path, std::ios::binary);
+      if (!file) return run_result{false, "cannot read " + path, 0, {}};
+      in = &file;
+    }
+    const topic_partition tp{"file:" + path, partition_id{0}};
+    const auto batch_max = static_cast<size_t>(settings.pipeline.batch_max_records);
+    auto b = std::make_shared<input_batch>();
+    std::string line;
+    int64_t line_no = -1;
+    auto last = std::chrono::steady_clock::now();
+    while (std::getline(*in, line)) {
+      ++line_no;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank lines separate nothing
+      b->records.push_back(raw_record{record_position{tp, offset{line_no}}, {}, std::move(line)});
+      if (b->records.size() >= batch_max) {
+        send_batch(std::move(b));
+        b = std::make_shared<input_batch>();
+        if (!throttle()) break;
+        progress(last, line_no + 1);
+      }
+    }
+    if (in->bad()) return run_result{false, "reading " + path + " failed", 0, {}};
+    b->reached_end.push_back(tp);
+    send_batch(std::move(b));
+    return {};
+  }
+
+  run_result feed_topics(const std::vector<std::string>& topics) {
+    std::unique_ptr<kafka::range_reader> reader;
+    auto st = kafka::range_reader::create(
+        client_settings_from(settings), topics,
+        [this](const std::vector<topic_partition>& tps) { return ask(control::kind::assign, tps); }, reader);
+    if (!st.ok()) return run_result{false, "replay from Kafka: " + st.message, 0, {}};
+    int64_t read = 0;
+    auto last = std::chrono::steady_clock::now();
+    while (true) {
+      auto b = std::make_shared<input_batch>();
+      st = reader->poll(static_cast<size_t>(settings.pipeline.batch_max_records), settings.pipeline.batch_max_wait,
+                        b->records);
+      if (!st.ok()) return run_result{false, "replay from Kafka: " + st.message, 0, {}};
+      b->reached_end = reader->take_finished();
+      read += static_cast<int64_t>(b->records.size());
+      bool finished = reader->done();
+      if (!b->records.empty() || !b->reached_end.empty()) send_batch(std::move(b));
+      if (finished) break;
+      if (!throttle()) break;
+      progress(last, read);
+    }
+    return {};
+  }
 };
 
 pipeline::pipeline(config::settings settings, const clock& clk) : impl_(std::make_unique<impl>(std::move(settings), clk)) {}
@@ -259,48 +333,14 @@ run_result pipeline::wait() {
 run_result pipeline::run_replay(const replay_options& opts) {
   auto& m = *impl_;
   if (auto r = m.open_store(); !r.ok) return r;
-  std::ifstream file;
-  std::istream* in = &std::cin;
-  if (opts.input_path != "-") {
-    file.open(opts.input_path, std::ios::binary);
-    if (!file) return run_result{false, "cannot read " + opts.input_path, 0, {}};
-    in = &file;
-  }
   auto w = std::make_shared<stream_writer>();
   w->route(m.settings.topics.sessions, opts.sessions_out);
   w->route(m.settings.topics.deadletter, opts.deadletter_out);
   m.writer = w;
   m.spawn_stages(/*live=*/false);
 
-  const topic_partition tp{"file:" + opts.input_path, partition_id{0}};
-  const auto batch_max = static_cast<size_t>(m.settings.pipeline.batch_max_records);
-  const auto max_inflight = m.settings.pipeline.max_inflight_records;
-  auto b = std::make_shared<input_batch>();
-  std::string line;
-  int64_t line_no = -1;
-  auto last_progress = std::chrono::steady_clock::now();
-  while (std::getline(*in, line)) {
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines separate nothing
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    b->records.push_back(raw_record{record_position{tp, offset{line_no}}, {}, std::move(line)});
-    if (b->records.size() >= batch_max) {
-      m.send_batch(std::move(b));
-      b = std::make_shared<input_batch>();
-      // Backpressure: a file reads faster than it can be judged. Wait for the stages to catch up.
-      while (m.shared->probes.in_flight_records.load() > max_inflight && !m.shared->failed)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      if (m.shared->failed) break;
-      auto now = std::chrono::steady_clock::now();
-      if (now - last_progress > std::chrono::seconds(5)) {
-        last_progress = now;
-        log::info("replay progress", {{"lines", line_no + 1},
-                                      {"sessions_emitted", m.shared->probes.engine.revisions_emitted.load()},
-                                      {"watermark", format_iso8601(event_time::from_micros(m.shared->probes.engine.watermark_us))}});
-      }
-    }
-  }
-  if (!b->records.empty()) m.send_batch(std::move(b));
+  auto fed = opts.topics.empty() ? m.feed_file(opts.input_path) : m.feed_topics(opts.topics);
+  if (!fed.ok) m.shared->fail(fed.error);
   auto fut = m.finish(control::kind::end_of_input, opts.flush);
   auto report = m.await(fut);
   run_result out;

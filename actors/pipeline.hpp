@@ -40,6 +40,7 @@ struct pipeline_probes {
 
 struct replay_options {
   std::string input_path;           // one message per line; "-" for stdin
+  std::vector<std::string> topics;  // instead of a file: these topics, up to their current end
   std::ostream* sessions_out = nullptr;
   std::ostream* deadletter_out = nullptr;  // null: dead letters are counted, not kept
   bool flush = false;               // complete the sessions still open at the end

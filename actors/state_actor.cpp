@@ -37,7 +37,10 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor output, std::
         if (st->stopping) return;
         auto n = static_cast<int64_t>(b->records.size());
         if (auto s = st->engine->apply(b->records, clk->now()); !s.ok()) return fail(s);
-        for (const auto& tp : b->reached_end) st->engine->set_caught_up(tp, true);
+        for (const auto& tp : b->reached_end) {
+          if (cfg.live) st->engine->set_caught_up(tp, true);
+          else st->engine->revoke({tp});  // a finished range: nothing more will come from it
+        }
         shared->probes.in_flight_records -= n;
         self->send(output, outbox_end{st->engine->outbox_end()});
       },

@@ -22,6 +22,7 @@ int run_command(const config_source& cfg);
 struct replay_args {
   config_source cfg;
   std::string input;                    // file, or "-" for stdin
+  std::vector<std::string> topics;      // or: these Kafka topics, up to their current end
   std::optional<std::string> out;       // sessions; stdout when absent
   std::optional<std::string> deadletter_out;
   std::optional<std::string> state_dir; // keep state here (default: a temporary directory)
@@ -39,6 +40,17 @@ struct demo_args {
   bool quiet = false;                   // no per-session lines (for tests and benchmarks)
 };
 int demo_command(const demo_args& a);
+
+struct generate_args {
+  size_t events = 10000;                 // at least this many events (whole calls)
+  uint64_t seed = 1;
+  std::string start = "2025-01-01T09:00:00Z";  // event time of the first call
+  std::string spacing = "2s";            // between call starts
+  std::optional<std::string> out;        // file (default stdout)
+  std::optional<std::string> topic;      // or produce to this topic
+  std::string brokers = "localhost:9092";
+};
+int generate_command(const generate_args& a);
 
 int config_check_command(const config_source& cfg);
 int config_show_command(const config_source& cfg);

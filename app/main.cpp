@@ -3,6 +3,7 @@
 //   tracewatch run     --config FILE [--set key=value ...]   the live pipeline
 //   tracewatch replay  FILE [--out FILE] [--flush] ...        a file of messages, same code path
 //   tracewatch demo    [--duration 60s] ...                   embedded broker + synthetic calls
+//   tracewatch generate [-n EVENTS] [--topic T | -o FILE]     synthetic calls (load generator)
 //   tracewatch config  check|show|docs                        configuration tools
 #include <CLI/CLI.hpp>
 
@@ -31,8 +32,17 @@ int main(int argc, char** argv) {
   add_config_options(run, run_cfg);
 
   replay_args replay;
-  auto* rp = app.add_subcommand("replay", "Replay a file of messages (one per line) through the pipeline");
-  rp->add_option("input", replay.input, "Input file, one message per line; - for stdin")->required();
+  auto* rp = app.add_subcommand("replay",
+                                "Replay a file of messages (one per line), or Kafka topics up to their current end, "
+                                "through the pipeline");
+  auto* input_opt = rp->add_option("input", replay.input, "Input file, one message per line; - for stdin");
+  auto* topic_opt = rp->add_option("--topic", replay.topics,
+                                   "Replay this Kafka topic from its earliest retained message to its current end "
+                                   "(repeatable; brokers from kafka.bootstrap.servers)");
+  input_opt->excludes(topic_opt);
+  rp->callback([&] {
+    if (replay.input.empty() && replay.topics.empty()) throw CLI::RequiredError("an input file or --topic");
+  });
   add_config_options(rp, replay.cfg);
   rp->add_option("-o,--out", replay.out, "Write sessions here instead of stdout");
   rp->add_option("--deadletter-out", replay.deadletter_out, "Write dead letters here (otherwise only counted)");
@@ -48,6 +58,17 @@ int main(int argc, char** argv) {
   dm->add_option("--brokers", demo.brokers, "Use this Kafka cluster instead of the embedded one");
   dm->add_option("--state-dir", demo.state_dir, "Keep the state here (default: a temporary directory)");
   dm->add_flag("-q,--quiet", demo.quiet, "Print only the summary");
+
+  generate_args gen;
+  auto* gn = app.add_subcommand("generate", "Write synthetic calls (Langfuse events) to a file or a Kafka topic");
+  gn->add_option("-n,--events", gen.events, "At least this many events (whole calls)")->capture_default_str();
+  gn->add_option("--seed", gen.seed, "Seed")->capture_default_str();
+  gn->add_option("--start", gen.start, "Event time of the first call (ISO-8601)")->capture_default_str();
+  gn->add_option("--spacing", gen.spacing, "Time between call starts")->capture_default_str();
+  auto* gen_out = gn->add_option("-o,--out", gen.out, "Write messages here, one per line (default stdout)");
+  auto* gen_topic = gn->add_option("--topic", gen.topic, "Produce to this Kafka topic instead");
+  gn->add_option("--brokers", gen.brokers, "Kafka brokers for --topic")->capture_default_str();
+  gen_out->excludes(gen_topic);
 
   auto* cfg = app.add_subcommand("config", "Configuration tools");
   cfg->require_subcommand(1);
@@ -67,6 +88,7 @@ int main(int argc, char** argv) {
   if (*run) return run_command(run_cfg);
   if (*rp) return replay_command(replay);
   if (*dm) return demo_command(demo);
+  if (*gn) return generate_command(gen);
   if (*check) return config_check_command(check_cfg);
   if (*show) return config_show_command(show_cfg);
   if (*docs) return config_docs_command();

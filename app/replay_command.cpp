@@ -1,5 +1,6 @@
-// `tracewatch replay FILE`: a file of messages, one per line, through the same stages as a live
-// run, with sessions written to stdout (or --out). State lives in a temporary directory unless
+// `tracewatch replay FILE` / `tracewatch replay --topic T`: a file of messages, one per line, or
+// Kafka topics up to their current end, through the same stages as a live run, with sessions
+// written to stdout (or --out). State lives in a temporary directory unless
 // --state-dir keeps it.
 #include <filesystem>
 #include <fstream>
@@ -54,6 +55,7 @@ int replay_command(const replay_args& a) {
     actors::pipeline p(*s, system_clock::instance());
     actors::replay_options opts;
     opts.input_path = a.input;
+    opts.topics = a.topics;
     opts.sessions_out = out;
     opts.deadletter_out = dl;
     opts.flush = a.flush;

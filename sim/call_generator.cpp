@@ -870,6 +870,8 @@ std::vector<message> call_builder::group(std::vector<std::vector<pending_event>>
                  bool as_batch, const std::string& trace_id) {
     message m;
     m.send_at = first->activity;
+    event_time earliest = first->activity;
+    for (auto it = first; it != last; ++it) earliest = std::min(earliest, it->activity);
     if (as_batch) {
       json_writer w(m.payload);
       w.open_object().key("batch").open_array();
@@ -887,14 +889,17 @@ std::vector<message> call_builder::group(std::vector<std::vector<pending_event>>
       case key_mode::none: break;
     }
     const event_time activity = m.send_at;
+    // Every event of the message must go out at most max_shuffle after its own activity: a batch
+    // already holds its earlier events back by its span, so only the rest may be added as delay.
+    const int64_t room_us = std::max<int64_t>(0, max_delay_us - (activity - earliest).count());
     int64_t delay_us = 0;
-    if (rng_.chance(options_.shuffle_fraction) && max_delay_us > 0) delay_us = rng_.between(1, max_delay_us);
+    if (rng_.chance(options_.shuffle_fraction) && room_us > 0) delay_us = rng_.between(1, room_us);
     m.send_at = activity + duration{delay_us};
     const bool duplicate = rng_.chance(options_.duplicate_fraction);
     out.push_back(m);
     if (duplicate) {
-      // A retry: same bytes, sent no earlier than the original and no later than max_shuffle.
-      const int64_t retry_delay_us = rng_.between(delay_us, max_delay_us);
+      // A retry: same bytes, sent no earlier than the original and within the same bound.
+      const int64_t retry_delay_us = rng_.between(delay_us, std::max(delay_us, room_us));
       m.send_at = activity + duration{retry_delay_us};
       out.push_back(std::move(m));
     }
@@ -904,12 +909,22 @@ std::vector<message> call_builder::group(std::vector<std::vector<pending_event>>
     auto& events = turns[i];
     const std::string trace_id = plan_.session_id + "-t" + std::to_string(i + 1);
     if (rng_.chance(options_.batch_fraction)) {
-      // An SDK flushing every few events.
+      // An SDK flushing every few events, and at least every max_shuffle: a batch never spans
+      // more event time than the stream's out-of-orderness bound.
       auto it = events.begin();
       while (it != events.end()) {
-        const int64_t size = std::min<int64_t>(rng_.between(1, 4), events.end() - it);
-        add(it, it + size, true, trace_id);
-        it += size;
+        const int64_t wanted = std::min<int64_t>(rng_.between(1, 4), events.end() - it);
+        auto end = it + 1;
+        event_time lo = it->activity, hi = it->activity;
+        while (end != it + wanted) {
+          event_time a = end->activity;
+          if (std::max(hi, a) - std::min(lo, a) > options_.max_shuffle) break;
+          lo = std::min(lo, a);
+          hi = std::max(hi, a);
+          ++end;
+        }
+        add(it, end, true, trace_id);
+        it = end;
       }
     } else {
       for (auto it = events.begin(); it != events.end(); ++it) add(it, it + 1, false, trace_id);

@@ -30,8 +30,10 @@
 //     endTime if it has one, else startTime, else the trace's timestamp.
 //   - Envelope ids are unique per event and body ids unique per observation, all derived from
 //     options.id_prefix; a producer retry repeats a message byte for byte.
-//   - send_at of a message is the latest activity time of its events plus a delay in
-//     [0, max_shuffle]; nonzero only for shuffled messages and duplicate copies.
+//   - Every event goes out at most max_shuffle after its own activity time: send_at of a message
+//     is the latest activity time of its events plus a delay, and a batch spans at most
+//     max_shuffle of event time, the delay filling only what the span leaves. So max_shuffle is
+//     the out-of-orderness bound of the stream, per event.
 //
 // Not thread-safe: one generator per thread.
 #pragma once
