@@ -55,9 +55,14 @@ importer_config importer_config_from(const config::settings& s) {
   return c;
 }
 
-kafka::client_settings client_settings_from(const config::settings& s) {
-  return kafka::client_settings{s.kafka.bootstrap_servers, s.kafka.librdkafka};
+// kafka.librdkafka for every client, then the client kind's own section on top.
+kafka::client_settings client_settings_from(const config::settings& s, const std::map<std::string, std::string>& own) {
+  auto props = s.kafka.librdkafka;
+  for (const auto& [k, v] : own) props[k] = v;
+  return kafka::client_settings{s.kafka.bootstrap_servers, std::move(props)};
 }
+kafka::client_settings consumer_settings_from(const config::settings& s) { return client_settings_from(s, s.kafka.consumer); }
+kafka::client_settings producer_settings_from(const config::settings& s) { return client_settings_from(s, s.kafka.producer); }
 
 }  // namespace
 
@@ -171,7 +176,7 @@ struct pipeline::impl : kafka::rebalance_listener {
 
   void run_kafka_source() {
     kafka::consumer_settings cs;
-    cs.client = client_settings_from(settings);
+    cs.client = consumer_settings_from(settings);
     cs.group_id = settings.kafka.group_id;
     cs.topics = settings.topics.input;
     cs.start_from = settings.input.start_from == "latest" ? kafka::start_position::latest : kafka::start_position::earliest;
@@ -261,7 +266,7 @@ struct pipeline::impl : kafka::rebalance_listener {
   run_result feed_topics(const std::vector<std::string>& topics) {
     std::unique_ptr<kafka::range_reader> reader;
     auto st = kafka::range_reader::create(
-        client_settings_from(settings), topics,
+        consumer_settings_from(settings), topics,
         [this](const std::vector<topic_partition>& tps) { return ask(control::kind::assign, tps); }, reader);
     if (!st.ok()) return run_result{false, "replay from Kafka: " + st.message, 0, {}};
     int64_t read = 0;
@@ -295,7 +300,7 @@ run_result pipeline::start_live() {
   auto& m = *impl_;
   if (auto r = m.open_store(); !r.ok) return r;
   std::unique_ptr<kafka::output_producer> producer;
-  if (auto st = kafka::output_producer::create(client_settings_from(m.settings), producer); !st.ok())
+  if (auto st = kafka::output_producer::create(producer_settings_from(m.settings), producer); !st.ok())
     return run_result{false, "output producer: " + st.message, 0, {}};
   m.writer = std::make_shared<kafka_writer>(std::move(producer));
   m.spawn_stages(/*live=*/true);

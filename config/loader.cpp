@@ -197,14 +197,17 @@ load_result apply_overrides(const std::vector<std::string>& assignments, setting
 std::optional<config_error> validate(const settings& s) {
   static const std::vector<std::string> reserved = {"enable.auto.commit", "enable.auto.offset.store",
                                                     "enable.partition.eof", "group.id", "bootstrap.servers"};
-  for (const auto& [k, v] : s.kafka.librdkafka)
-    for (const auto& r : reserved)
-      if (k == r)
-        return config_error{"kafka.librdkafka." + k,
-                            "is set by tracewatch itself" +
-                                std::string(k == "group.id" || k == "bootstrap.servers"
-                                                ? "; use kafka." + k + " instead"
-                                                : "; offsets are stored with the state")};
+  for (const auto* section : {&s.kafka.librdkafka, &s.kafka.consumer, &s.kafka.producer})
+    for (const auto& [k, v] : *section)
+      for (const auto& r : reserved)
+        if (k == r)
+          return config_error{std::string(section == &s.kafka.librdkafka ? "kafka.librdkafka."
+                                          : section == &s.kafka.consumer ? "kafka.consumer."
+                                                                         : "kafka.producer.") + k,
+                              "is set by tracewatch itself" +
+                                  std::string(k == "group.id" || k == "bootstrap.servers"
+                                                  ? "; use kafka." + k + " instead"
+                                                  : "; offsets are stored with the state")};
   if (s.completion.settle_delay >= s.completion.gap)
     return config_error{"completion.settle_delay", "must be shorter than completion.gap (" +
                                                        format_duration(s.completion.gap) + ")"};

@@ -183,6 +183,15 @@ std::vector<option_spec> build_table() {
       "(enable.auto.commit, enable.auto.offset.store, enable.partition.eof, group.id, bootstrap.servers) "
       "cannot be overridden here."));
 
+  t.push_back(map_option(
+      "kafka.consumer", [](settings& s) -> auto& { return s.kafka.consumer; },
+      "librdkafka properties for the input consumer only (applied after kafka.librdkafka), e.g. "
+      "`session.timeout.ms`, `fetch.max.bytes`."));
+  t.push_back(map_option(
+      "kafka.producer", [](settings& s) -> auto& { return s.kafka.producer; },
+      "librdkafka properties for the output producer only (applied after kafka.librdkafka), e.g. "
+      "`linger.ms`, `compression.type`. The producer is always idempotent with acks=all."));
+
   // --- topics ---
   t.push_back(list_option("topics.input", "traces.raw", false, [](settings& s) -> auto& { return s.topics.input; },
                           "Input topics holding raw trace events."));
@@ -321,9 +330,10 @@ std::vector<option_spec> build_table() {
   t.push_back(integer_option("state.block_cache_mb", "64", 8, 65536, "RocksDB block cache",
                              [](settings& s) -> auto& { return s.state.block_cache_mb; },
                              "RocksDB block cache size in MiB."));
-  t.push_back(integer_option("state.write_buffer_mb", "32", 4, 4096, "RocksDB memtable size per column family",
+  t.push_back(integer_option("state.write_buffer_mb", "64", 8, 65536,
+                             "bounds memory: the total of all column families' memtables",
                              [](settings& s) -> auto& { return s.state.write_buffer_mb; },
-                             "RocksDB write buffer (memtable) size in MiB per column family."));
+                             "Memory for RocksDB write buffers (memtables), in MiB, across all column families."));
 
   // --- pipeline ---
   t.push_back(integer_option("pipeline.batch_max_records", "2000", 1, 1000000,

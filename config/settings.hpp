@@ -19,6 +19,8 @@ struct kafka_settings {
   std::string bootstrap_servers;
   std::string group_id;
   std::map<std::string, std::string> librdkafka;  // passed through to every client
+  std::map<std::string, std::string> consumer;    // consumer clients only
+  std::map<std::string, std::string> producer;    // producer clients only
 };
 
 struct topic_settings {

@@ -78,7 +78,7 @@ struct score_summary {
 
 // What had to be left out to keep a session bounded.
 struct truncation_counts {
-  uint64_t events_not_stored = 0;  // events past session.max_events (still counted in stats)
+  uint64_t events_not_stored = 0;  // events past session.max_events: in the window, not in stats
   uint64_t tool_calls = 0;
   uint64_t llm_calls = 0;
   uint64_t errors = 0;

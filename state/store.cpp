@@ -4,6 +4,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace tw::state {
@@ -40,11 +41,14 @@ store_status store::open(const store_options& opts, std::unique_ptr<store>& out)
   db_opts.IncreaseParallelism(2);
   db_opts.max_open_files = 512;
   db_opts.keep_log_file_num = 4;
+  // One budget for all memtables: memory is bounded by configuration, not by how many column
+  // families happen to be busy.
+  db_opts.db_write_buffer_size = opts.write_buffer_mb << 20;
 
   auto cache = rocksdb::NewLRUCache(opts.block_cache_mb << 20);
   auto cf_options = [&](bool point_lookups) {
     rocksdb::ColumnFamilyOptions o;
-    o.write_buffer_size = opts.write_buffer_mb << 20;
+    o.write_buffer_size = std::max<size_t>(1, opts.write_buffer_mb / 4) << 20;
     rocksdb::BlockBasedTableOptions t;
     t.block_cache = cache;
     // Point lookups on absent keys (dedup checks, unknown traces) are the common case: a bloom

@@ -49,7 +49,7 @@ struct store_options {
   std::string dir;
   bool sync_writes = false;
   size_t block_cache_mb = 64;
-  size_t write_buffer_mb = 32;
+  size_t write_buffer_mb = 64;  // all memtables together
 };
 
 class store {

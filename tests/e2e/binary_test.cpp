@@ -110,8 +110,8 @@ struct cluster_fixture {
   std::vector<std::string> run_args(const std::string& state_dir) const {
     std::vector<std::string> a{"run", "--set", "kafka.bootstrap.servers=" + brokers, "--set", "state.dir=" + state_dir,
                                // a killed member must leave the group quickly for its successor
-                               "--set", "kafka.librdkafka.session.timeout.ms=6000",
-                               "--set", "kafka.librdkafka.heartbeat.interval.ms=500"};
+                               "--set", "kafka.consumer.session.timeout.ms=6000",
+                               "--set", "kafka.consumer.heartbeat.interval.ms=500"};
     auto w = fast_windows();
     a.insert(a.end(), w.begin(), w.end());
     return a;

@@ -32,10 +32,10 @@ config::settings test_settings(const std::string& brokers, const std::string& st
   return *r.value;
 }
 
-sim::generator_options calls_options(uint64_t seed) {
+sim::generator_options calls_options(uint64_t seed, sim::key_mode keys) {
   sim::generator_options o;
   o.seed = seed;
-  o.keys = sim::key_mode::trace_id;      // a call is spread over partitions
+  o.keys = keys;                          // trace id or none: a call is spread over partitions
   o.turn_interval = 1s;                   // pauses of at most 1.5 s, well inside the 5 s gap
   o.max_shuffle = 800ms;                  // inside the 1 s out-of-orderness bound
   return o;
@@ -44,6 +44,9 @@ sim::generator_options calls_options(uint64_t seed) {
 }  // namespace
 
 TEST_CASE("calls on Kafka become sessions on Kafka that match what happened and the published schema") {
+  // Keyed by trace id or not keyed at all: either way a call's traces land on several partitions.
+  auto keys = GENERATE(sim::key_mode::trace_id, sim::key_mode::none);
+  INFO("message keys: " << sim::to_string(keys));
   std::unique_ptr<kafka::mock_cluster> cluster;
   REQUIRE(kafka::mock_cluster::start(1, cluster).ok());
   const auto brokers = cluster->bootstrap_servers();
@@ -51,7 +54,7 @@ TEST_CASE("calls on Kafka become sessions on Kafka that match what happened and 
   REQUIRE(cluster->create_topic("tracewatch.sessions", 4).ok());
   REQUIRE(cluster->create_topic("tracewatch.deadletter", 1).ok());
 
-  sim::call_generator gen(calls_options(11));
+  sim::call_generator gen(calls_options(11, keys));
   std::vector<sim::call_plan> plans;
   auto start = *parse_iso8601("2025-03-01T09:00:00Z");
   auto msgs = sim::generate_stream(gen, 400, start, 3s, &plans);
