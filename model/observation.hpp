@@ -49,7 +49,8 @@ struct observation {
   obs_kind kind = obs_kind::span;
   bool is_update = false;      // amends the observation with the same observation_id
   std::string source_type;     // the producer's label, kept as evidence ("tool-create", "execute_tool")
-  uint32_t source_index = 0;   // position of the event inside its message (batch index, span ordinal)
+  uint32_t source_index = 0;   // position inside its message: batch entry, OTLP span/log ordinal,
+                               // export observation (the dead-letter contract's source.index)
 
   // --- time ---
   event_time timestamp;        // when the producer emitted the event

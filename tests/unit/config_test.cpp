@@ -100,7 +100,7 @@ TEST_CASE("YAML syntax errors name the file") {
   CHECK_THAT(r.error->message, Catch::Contains("not valid YAML"));
 }
 
-TEST_CASE("--set overrides apply on top of the file, including single map entries") {
+TEST_CASE("overrides given with --set apply on top of the file, including single map entries") {
   auto r = apply_overrides({"completion.gap=10s", "kafka.librdkafka.security.protocol=SSL", "topics.input=x,y"},
                            defaults());
   REQUIRE(r);

@@ -443,3 +443,15 @@ TEST_CASE("trace input that is not a message is shown as compact JSON") {
   auto o = one("trace-create", R"({"id":"t","input":["hello",{"world":"world"},[1,2,3]]})");
   CHECK(o.user_text == R"(["hello",{"world":"world"},[1,2,3]])");
 }
+
+TEST_CASE("each observation knows its position in a batch, for dead letters that point at one event") {
+  tw::payload_parser parser;
+  auto r = parser.parse(
+      R"({"batch":[)"
+      R"({"id":"a","type":"trace-create","timestamp":"2025-01-01T00:00:00.000Z","body":{"id":"t1","sessionId":"s"}},)"
+      R"({"id":"b","type":"sdk-log","timestamp":"2025-01-01T00:00:00.000Z","body":{"log":"x"}},)"
+      R"({"id":"c","type":"span-create","timestamp":"2025-01-01T00:00:01.000Z","body":{"id":"sp","traceId":"t1"}}]})");
+  REQUIRE(r.observations.size() == 2);
+  CHECK(r.observations[0].source_index == 0);
+  CHECK(r.observations[1].source_index == 2);  // the sdk-log at 1 is ignored, not renumbered
+}

@@ -508,3 +508,14 @@ TEST_CASE("OTLP has no trace-create: no trace observation is invented") {
   auto r = parse_checked(otlp(span("", "", "1111111111111111") + "," + span("", "", "2222222222222222")));
   for (const auto& o : r.observations) CHECK(o.kind != obs_kind::trace);
 }
+
+TEST_CASE("each OTLP span knows its ordinal in the message, for dead letters that point at one span") {
+  tw::payload_parser parser;
+  auto r = parser.parse(
+      R"({"resourceSpans":[{"scopeSpans":[{"spans":[)"
+      R"({"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"a","startTimeUnixNano":"1","endTimeUnixNano":"2"},)"
+      R"({"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b175","name":"b","startTimeUnixNano":"3","endTimeUnixNano":"4"}]}]}]})");
+  REQUIRE(r.observations.size() == 2);
+  CHECK(r.observations[0].source_index == 0);
+  CHECK(r.observations[1].source_index == 1);
+}

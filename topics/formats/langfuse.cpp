@@ -378,7 +378,9 @@ void parse_langfuse(dom::element root, parse_context& ctx) {
       if (!arr) return ctx.reject_message(invalid("batch", "not an array"));
       uint32_t index = 0;
       for (dom::element ev : *arr) {
+        const size_t before = ctx.result.observations.size();
         if (auto p = read_event(ev, ctx)) ctx.reject_item(std::move(*p), index, ev);
+        for (size_t k = before; k < ctx.result.observations.size(); ++k) ctx.result.observations[k].source_index = index;
         ++index;
       }
       return;

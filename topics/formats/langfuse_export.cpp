@@ -193,8 +193,10 @@ std::optional<problem> read_observation(dom::object o, std::string path, const o
   // Exports also flatten usage into inputUsage/outputUsage/totalCost; read those only when the
   // detailed maps are absent, so that an empty usageDetails ({}) does not become 0 tokens.
   if (!member_not_null(o, "usageDetails")) {
-    if (auto e = member_not_null(o, "inputUsage")) obs.input_tokens = read_int64(*e);
-    if (auto e = member_not_null(o, "outputUsage")) obs.output_tokens = read_int64(*e);
+    // Token counts are never negative; a negative one is not a count (as token_count decides).
+    auto non_negative = [](std::optional<int64_t> v) { return v && *v >= 0 ? v : std::nullopt; };
+    if (auto e = member_not_null(o, "inputUsage")) obs.input_tokens = non_negative(read_int64(*e));
+    if (auto e = member_not_null(o, "outputUsage")) obs.output_tokens = non_negative(read_int64(*e));
   }
   if (!member_not_null(o, "costDetails") && !obs.cost_usd)
     if (auto e = member_not_null(o, "totalCost")) obs.cost_usd = read_double(*e);
@@ -302,10 +304,12 @@ void parse_langfuse_export(dom::element root, parse_context& ctx) {
         auto o = as_object(e);
         observation obs;
         std::optional<problem> p = o ? read_observation(*o, path, trace, ctx, obs) : invalid(path, "not an object");
-        if (p)
+        if (p) {
           ctx.reject_item(std::move(*p), i, e);
-        else
+        } else {
+          obs.source_index = i;
           ctx.result.observations.push_back(std::move(obs));
+        }
         ++i;
       }
     }

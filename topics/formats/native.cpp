@@ -211,7 +211,9 @@ std::optional<problem> read_event(dom::element e, parse_context& ctx) {
 void read_list(dom::array events, parse_context& ctx) {
   uint32_t index = 0;
   for (dom::element e : events) {
+    const size_t before = ctx.result.observations.size();
     if (auto p = read_event(e, ctx)) ctx.reject_item(std::move(*p), index, e);
+    for (size_t k = before; k < ctx.result.observations.size(); ++k) ctx.result.observations[k].source_index = index;
     ++index;
   }
 }

@@ -1015,8 +1015,10 @@ void parse_otlp(dom::element root, parse_context& ctx) {
         span ? read_span(object_view(*span), path, scope, ctx, obs) : invalid(path.to_string(), "not an object");
     if (p)
       ctx.reject_item(std::move(*p), ordinal, rec);
-    else
+    else {
+      obs.source_index = ordinal;
       ctx.result.observations.push_back(std::move(obs));
+    }
     ++ordinal;
   };
   auto on_log = [&](dom::element rec, const record_path& path, const scope_info& scope) {
@@ -1026,8 +1028,10 @@ void parse_otlp(dom::element root, parse_context& ctx) {
         log ? read_log(object_view(*log), rec, path, scope, ctx, obs) : invalid(path.to_string(), "not an object");
     if (p)
       ctx.reject_item(std::move(*p), ordinal, rec);
-    else
+    else {
+      obs.source_index = ordinal;
       ctx.result.observations.push_back(std::move(obs));
+    }
     ++ordinal;
   };
   walk(*obj, "resourceSpans", {"scopeSpans", "instrumentationLibrarySpans"}, {"scope", "instrumentationLibrary"},
