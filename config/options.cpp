@@ -244,8 +244,9 @@ std::vector<option_spec> build_table() {
       "time.idle_timeout", "30s", micros(100000), micros(86400LL * 1000000),
       "below 100ms every pause in traffic would count as idleness",
       [](settings& s) -> auto& { return s.time.idle_timeout; },
-      "Live mode only: a partition that is caught up and has received nothing for this long lets its watermark "
-      "follow the wall clock, so the last sessions still complete when input stops."));
+      "Live mode only: a partition that is caught up and has received nothing for this long is idle and stops "
+      "holding the watermark back; when all are idle, event time follows the wall clock from the latest event, so "
+      "the last sessions still complete when input stops."));
 
   // --- resolve ---
   t.push_back(duration_option(

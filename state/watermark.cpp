@@ -21,7 +21,6 @@ void watermark_tracker::revoke(const topic_partition& tp) {
 void watermark_tracker::observe(const topic_partition& tp, event_time t, wall_time now) {
   auto& p = parts_[tp];
   if (!p.max_event || *p.max_event < t) p.max_event = t;
-  p.idle_max.reset();
   p.last_record = now;
   p.caught_up = false;
   p.idle = false;
@@ -41,15 +40,9 @@ void watermark_tracker::set_caught_up(const topic_partition& tp, bool caught_up)
 }
 
 bool watermark_tracker::advance_idle(wall_time now, duration idle_timeout) {
-  for (auto& [tp, p] : parts_) {
-    if (!p.caught_up) continue;
-    duration quiet = now - p.last_record;
-    if (quiet < idle_timeout) continue;
-    p.idle = true;
-    if (!p.max_event) continue;
-    event_time advanced = *p.max_event + quiet;
-    if (!p.idle_max || *p.idle_max < advanced) p.idle_max = advanced;
-  }
+  for (auto& [tp, p] : parts_)
+    if (p.caught_up && now - p.last_record >= idle_timeout) p.idle = true;
+  idle_now_ = now;
   event_time before = current_;
   recompute();
   return current_ != before;
@@ -69,15 +62,26 @@ std::vector<topic_partition> watermark_tracker::partitions() const {
 
 void watermark_tracker::recompute() {
   std::optional<event_time> low;
+  std::optional<event_time> latest;  // the latest event seen on any partition
+  std::optional<wall_time> latest_at;  // when the last record arrived on any partition with data
+  bool any_active = false;
   for (const auto& [tp, p] : parts_) {
-    if (!p.max_event) {
-      if (p.idle) continue;  // known to be empty: it does not hold the others back
-      low = event_time::min();  // its first records may be old: wait for them
-      break;
+    if (p.max_event) {
+      if (!latest || *latest < *p.max_event) latest = p.max_event;
+      if (!latest_at || *latest_at < p.last_record) latest_at = p.last_record;
     }
-    event_time effective = p.idle_max ? std::max(*p.idle_max, *p.max_event) : *p.max_event;
-    event_time wm = effective - ooo_;
+    if (p.idle) continue;  // caught up and quiet: it does not hold the others back
+    any_active = true;
+    if (!p.max_event) {
+      low = event_time::min();  // its first records may be old: wait for them
+      continue;
+    }
+    event_time wm = *p.max_event - ooo_;
     if (!low || wm < *low) low = wm;
+  }
+  if (!any_active && latest && idle_now_) {
+    // Input has stopped everywhere: event time flows on from the latest event seen.
+    low = *latest + (*idle_now_ - *latest_at) - ooo_;
   }
   if (low && *low > current_) current_ = *low;
 }

@@ -3,13 +3,13 @@
 // Per input partition: the largest event time seen minus the bounded out-of-orderness. The
 // processor's watermark is the minimum over its assigned partitions, and never moves backwards.
 // A partition that has not delivered data yet holds the watermark back — its first records may
-// be old — until it is known to be empty: caught up and idle.
+// be old — until it is known to be empty.
 //
-// Live input that stops would freeze the watermark, so a partition that is caught up and has been
-// idle for idle_timeout (wall clock) lets its event time advance by the wall time elapsed since
-// its last record — the last sessions of the night still complete. An idle partition that never
-// had data stops holding the others back. Replays never use these rules: they are driven by the
-// data alone.
+// Idleness (live mode only): a partition that is caught up (the consumer reached its end) and has
+// received nothing for idle_timeout (wall clock) stops holding the others back. When every
+// partition is idle, input has stopped, and event time flows on from the latest event seen at the
+// pace of the wall clock — so the last sessions of the night still complete. Replays never use
+// these rules: they are driven by the data alone.
 //
 // Plain logic: wall time is passed in by the caller (from its injected clock). Not thread-safe;
 // owned by the state stage.
@@ -39,8 +39,8 @@ class watermark_tracker {
   void touch(const topic_partition& tp, wall_time now);
   // The consumer reached the end of tp (true) or received more data (false).
   void set_caught_up(const topic_partition& tp, bool caught_up);
-  // Live mode: lets idle, caught-up partitions advance with the wall clock. Returns true when the
-  // processor watermark moved.
+  // Live mode: marks caught-up partitions quiet for idle_timeout as idle; when all are, lets event
+  // time advance with the wall clock. Returns true when the processor watermark moved.
   bool advance_idle(wall_time now, duration idle_timeout);
 
   // Restores the processor watermark's monotonic floor after a restart.
@@ -56,13 +56,13 @@ class watermark_tracker {
  private:
   struct partition_state {
     std::optional<event_time> max_event;  // largest event time seen (persisted with the offset)
-    std::optional<event_time> idle_max;   // max_event advanced by idle wall time (not persisted)
     wall_time last_record;                // or the assignment, before any record
     bool caught_up = false;
     bool idle = false;                    // caught up and quiet for idle_timeout
   };
   void recompute();
 
+  std::optional<wall_time> idle_now_;  // the wall time of the last advance_idle() call
   duration ooo_;
   std::map<topic_partition, partition_state> parts_;
   event_time current_ = event_time::min();

@@ -73,3 +73,29 @@ TEST_CASE("a revoked partition no longer holds the watermark back") {
   w.revoke(p1);
   CHECK(w.current() == at(100));
 }
+
+TEST_CASE("an idle partition with old data stops holding back a busy one") {
+  // Regression: an idle partition used to advance only at wall-clock pace from its own last
+  // event, holding the watermark back for as long as it lagged the busy partitions in event time.
+  watermark_tracker w(0s);
+  w.assign(p0, std::nullopt, t0);
+  w.assign(p1, std::nullopt, t0);
+  w.observe(p0, at(10), t0);
+  w.observe(p1, at(500), t0);
+  CHECK(w.current() == at(10));
+  w.set_caught_up(p0, true);
+  CHECK(w.advance_idle(t0 + 3s, 3s));
+  CHECK(w.current() == at(500));
+}
+
+TEST_CASE("when every partition is idle, event time flows on from the latest event seen") {
+  watermark_tracker w(5s);
+  w.assign(p0, std::nullopt, t0);
+  w.assign(p1, std::nullopt, t0);
+  w.observe(p0, at(10), t0);
+  w.observe(p1, at(500), t0 + 1s);
+  w.set_caught_up(p0, true);
+  w.set_caught_up(p1, true);
+  CHECK(w.advance_idle(t0 + 31s, 30s));
+  CHECK(w.current() == at(525));  // 500 + 30 s since p1's last record - 5 s
+}
