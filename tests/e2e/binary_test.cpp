@@ -360,9 +360,10 @@ TEST_CASE("the demo judges synthetic calls end to end and stops cleanly") {
   temp_dir dir;
   child_process demo(binary, {"demo", "--duration", "25s", "--calls-per-second", "3", "--quiet"}, dir.sub("out"),
                      dir.sub("err"));
-  REQUIRE(demo.wait(90s) == 0);
+  int code = demo.wait(90s);
   auto out = demo.read_stdout();
   INFO(out << demo.read_stderr());
+  REQUIRE(code == 0);
   CHECK_THAT(out, Catch::Contains("embedded: librdkafka's mock cluster"));
   CHECK_THAT(out, Catch::Matches("(.|\n)*calls started, [0-9]+ messages consumed, [1-9][0-9]* sessions completed(.|\n)*"));
 }

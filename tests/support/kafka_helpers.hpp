@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <set>
 #include <memory>
 #include <stdexcept>
 #include <string>
