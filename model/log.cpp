@@ -1,5 +1,7 @@
 #include "model/log.hpp"
 
+#include "model/text.hpp"
+
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -37,26 +39,6 @@ const char* name(level l) {
   return "info";
 }
 
-void append_escaped(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-}
-
 std::string timestamp() {
   auto now = std::chrono::system_clock::now();
   auto t = std::chrono::system_clock::to_time_t(now);
@@ -90,38 +72,26 @@ void write(level l, std::string_view msg, std::initializer_list<field> fields) {
   std::string line;
   line.reserve(128);
   if (json) {
-    line += "{\"ts\":\"" + timestamp() + "\",\"level\":\"" + name(l) + "\",\"msg\":\"";
-    append_escaped(line, msg);
-    line += '"';
+    line += "{\"ts\":\"" + timestamp() + "\",\"level\":\"" + name(l) + "\",\"msg\":";
+    append_json_string(line, msg);
     for (const auto& f : fields) {
-      line += ",\"";
-      append_escaped(line, f.key);
-      line += "\":";
-      if (f.quoted) {
-        line += '"';
-        append_escaped(line, f.value);
-        line += '"';
-      } else {
-        line += f.value;
-      }
+      line += ',';
+      append_json_string(line, f.key);
+      line += ':';
+      if (f.quoted) append_json_string(line, f.value);
+      else line += f.value;
     }
     line += '}';
   } else {
-    line += "ts=" + timestamp() + " level=" + name(l) + " msg=\"";
-    append_escaped(line, msg);
-    line += '"';
+    line += "ts=" + timestamp() + " level=" + name(l) + " msg=";
+    append_json_string(line, msg);  // logfmt quotes with the same escapes
     for (const auto& f : fields) {
       line += ' ';
       line += f.key;
       line += '=';
       bool needs_quotes = f.quoted && (f.value.empty() || f.value.find_first_of(" \"=\\\n\t") != std::string::npos);
-      if (needs_quotes) {
-        line += '"';
-        append_escaped(line, f.value);
-        line += '"';
-      } else {
-        line += f.value;
-      }
+      if (needs_quotes) append_json_string(line, f.value);
+      else line += f.value;
     }
   }
   sink().log(spdlog::level::info, line);

@@ -20,6 +20,10 @@ std::string excerpt(std::string_view s, size_t max_bytes);
 // Collapses runs of whitespace (including newlines) into single spaces and trims both ends.
 std::string squeeze_whitespace(std::string_view s);
 
+// Appends `s` as a JSON string literal, quotes included (RFC 8259 escaping; UTF-8 passes
+// through unchanged).
+void append_json_string(std::string& out, std::string_view s);
+
 // A stable 64-bit hash (FNV-1a). Stable across builds and platforms: used in on-disk keys and for
 // routing, so it must never change.
 uint64_t stable_hash(std::string_view s);

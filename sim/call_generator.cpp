@@ -1,5 +1,7 @@
 #include "sim/call_generator.hpp"
 
+#include "model/text.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -66,28 +68,7 @@ class json_writer {
     fresh_ = false;
   }
   // RFC 8259 escaping; UTF-8 passes through unchanged (our texts are valid UTF-8).
-  void quoted(std::string_view s) {
-    out_ += '"';
-    for (char c : s) {
-      switch (c) {
-        case '"': out_ += "\\\""; break;
-        case '\\': out_ += "\\\\"; break;
-        case '\n': out_ += "\\n"; break;
-        case '\r': out_ += "\\r"; break;
-        case '\t': out_ += "\\t"; break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            static constexpr char hex[] = "0123456789abcdef";
-            out_ += "\\u00";
-            out_ += hex[(c >> 4) & 0xf];
-            out_ += hex[c & 0xf];
-          } else {
-            out_ += c;
-          }
-      }
-    }
-    out_ += '"';
-  }
+  void quoted(std::string_view s) { append_json_string(out_, s); }
 
   std::string& out_;
   bool fresh_ = true;  // nothing written at this level yet, or a key was just written

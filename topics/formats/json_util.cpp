@@ -560,32 +560,6 @@ std::optional<std::string> normalize_otlp_id(std::string_view text, size_t bytes
 // ---------------------------------------------------------------------------------------------
 // JSON text
 
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char digits[] = "0123456789abcdef";
-  out.push_back('"');
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(digits[c >> 4]);
-          out.push_back(digits[c & 0xF]);
-        } else {
-          out.push_back(ch);
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 void append_compact_json(std::string& out, dom::element e, size_t limit) { append_value(out, e, limit, 0); }
 
 std::string compact_json(dom::element e, size_t max_bytes) {

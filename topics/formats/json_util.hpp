@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "model/observation.hpp"
+#include "model/text.hpp"
 #include "model/rejection.hpp"
 #include "topics/formats/formats.hpp"
 
@@ -130,8 +131,6 @@ std::optional<std::string> normalize_otlp_id(std::string_view text, size_t bytes
 std::string compact_json(dom::element e, size_t max_bytes);
 // Appends compact JSON of `e` to `out`, stopping soon after out.size() reaches `limit`.
 void append_compact_json(std::string& out, dom::element e, size_t limit);
-// Appends `s` as a JSON string literal (with quotes and escapes).
-void append_json_string(std::string& out, std::string_view s);
 
 // JSON that producers put inside JSON strings ("{\"role\":\"user\"...}"), sometimes twice.
 // Decodes such a string with a parser of its own per nesting level, so that elements of the outer
