@@ -217,8 +217,9 @@ struct pipeline::impl : kafka::rebalance_listener {
   // Bounded input: waits while too much is in flight (a file reads faster than it is judged).
   bool throttle() {
     const auto max_inflight = settings.pipeline.max_inflight_records;
+    std::unique_lock<std::mutex> lock(shared->progress_mutex);
     while (shared->probes.in_flight_records.load() > max_inflight && !shared->failed)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      shared->progress.wait_for(lock, std::chrono::milliseconds(100));  // woken per applied batch
     return !shared->failed;
   }
 

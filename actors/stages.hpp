@@ -3,6 +3,7 @@
 
 #include <caf/all.hpp>
 
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,6 +24,14 @@ struct pipeline_shared {
   std::atomic<bool> failed{false};
   std::mutex mutex;
   std::string error;  // guarded by mutex
+
+  // Wakes a bounded input waiting for in-flight records to drain (replay backpressure).
+  std::mutex progress_mutex;
+  std::condition_variable progress;
+  void notify_progress() {
+    std::lock_guard<std::mutex> lock(progress_mutex);
+    progress.notify_all();
+  }
 
   void fail(const std::string& why) {
     std::lock_guard<std::mutex> lock(mutex);

@@ -42,6 +42,7 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor output, std::
           else st->engine->revoke({tp});  // a finished range: nothing more will come from it
         }
         shared->probes.in_flight_records -= n;
+        shared->notify_progress();
         self->send(output, outbox_end{st->engine->outbox_end()});
       },
       [=](caf::tick_atom) {

@@ -345,7 +345,7 @@ std::vector<option_spec> build_table() {
                               "the consumer hands over a partial batch after this long",
                               [](settings& s) -> auto& { return s.pipeline.batch_max_wait; },
                               "Longest the consumer waits to fill a batch."));
-  t.push_back(integer_option("pipeline.max_inflight_records", "50000", 100, 100000000,
+  t.push_back(integer_option("pipeline.max_inflight_records", "10000", 100, 100000000,
                              "bounds memory between the consumer and the state stage",
                              [](settings& s) -> auto& { return s.pipeline.max_inflight_records; },
                              "The consumer pauses when this many records are consumed but not yet stored."));

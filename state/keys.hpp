@@ -17,9 +17,9 @@ inline std::string prefixed(std::string_view id) {
   return k;
 }
 
-inline std::string event(std::string_view session_id, std::string_view event_id) {
+inline std::string event_chunk(std::string_view session_id, uint64_t chunk) {
   std::string k = prefixed(session_id);
-  k.append(event_id);
+  writer(k).fixed64_be(chunk);
   return k;
 }
 
@@ -33,9 +33,9 @@ inline std::string pending_events_prefix(std::string_view trace_id) {
   k.push_back('\x01');
   return k;
 }
-inline std::string pending_event(std::string_view trace_id, std::string_view event_id) {
+inline std::string pending_chunk(std::string_view trace_id, uint64_t chunk) {
   std::string k = pending_events_prefix(trace_id);
-  k.append(event_id);
+  writer(k).fixed64_be(chunk);
   return k;
 }
 

@@ -16,8 +16,10 @@ namespace {
 // meta column family keys and values (on disk):
 //   "watermark"   := svarint(processor watermark, us)
 //   "outbox_next" := varint(next outbox sequence)
+//   "chunk_next"  := varint(next chunk number)
 constexpr const char* meta_watermark = "watermark";
 constexpr const char* meta_outbox_next = "outbox_next";
+constexpr const char* meta_chunk_next = "chunk_next";
 
 // offsets value := u8(version = 1) svarint(next offset) u8(has max) [svarint(max event time)]
 std::string encode_progress(offset next, std::optional<event_time> max_event) {
@@ -43,32 +45,70 @@ std::string encode_pending(event_time due, event_time persisted_due, uint64_t co
 
 std::string_view sv(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
 
-// held_event := u8(version = 1) bytes(topic) svarint(partition) svarint(offset) bytes(event)
-// The source position is kept so that a held event dead-lettered later still says where it came
-// from.
-std::string encode_held(const observation& o, const record_position& pos) {
-  std::string event;
-  encode_event(o, event);
-  std::string out;
+// event_chunk := u8(version = 1) varint(n) bytes(event)^n        (event: event_codec)
+// held_chunk  := u8(version = 1) varint(n) (bytes(topic) svarint(partition) svarint(offset) bytes(event))^n
+// A held event keeps the position of the message it came in, so that if it is dead-lettered later
+// (long after that message was committed) the dead letter still says where it came from.
+std::string encode_event_chunk(const std::vector<observation>& events) {
+  std::string out, one;
   writer w(out);
   w.u8(1);
-  w.bytes(pos.tp.topic);
-  w.svarint(pos.tp.partition.value);
-  w.svarint(pos.off.value);
-  w.bytes(event);
+  w.varint(events.size());
+  for (const auto& o : events) {
+    one.clear();
+    encode_event(o, one);
+    w.bytes(one);
+  }
   return out;
 }
 
-std::optional<std::pair<observation, record_position>> decode_held(std::string_view value) {
+bool decode_event_chunk(std::string_view value, std::vector<observation>& out) {
   reader r(value);
-  if (r.u8() != 1) return std::nullopt;
-  record_position pos;
-  pos.tp.topic = std::string(r.bytes());
-  pos.tp.partition = partition_id{static_cast<int32_t>(r.svarint())};
-  pos.off = offset{r.svarint()};
-  auto o = decode_event(r.bytes());
-  if (!r.ok() || !r.at_end() || !o) return std::nullopt;
-  return std::make_pair(std::move(*o), std::move(pos));
+  if (r.u8() != 1) return false;
+  uint64_t n = r.varint();
+  if (n > r.remaining()) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    auto o = decode_event(r.bytes());
+    if (!o || !r.ok()) return false;
+    out.push_back(std::move(*o));
+  }
+  return r.ok() && r.at_end();
+}
+
+template <class Held>
+std::string encode_held_chunk(const std::vector<Held>& held) {
+  std::string out, one;
+  writer w(out);
+  w.u8(1);
+  w.varint(held.size());
+  for (const auto& h : held) {
+    w.bytes(h.from.tp.topic);
+    w.svarint(h.from.tp.partition.value);
+    w.svarint(h.from.off.value);
+    one.clear();
+    encode_event(h.o, one);
+    w.bytes(one);
+  }
+  return out;
+}
+
+template <class Held>
+bool decode_held_chunk(std::string_view value, std::vector<Held>& out) {
+  reader r(value);
+  if (r.u8() != 1) return false;
+  uint64_t n = r.varint();
+  if (n > r.remaining()) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    Held h;
+    h.from.tp.topic = std::string(r.bytes());
+    h.from.tp.partition = partition_id{static_cast<int32_t>(r.svarint())};
+    h.from.off = offset{r.svarint()};
+    auto o = decode_event(r.bytes());
+    if (!o || !r.ok()) return false;
+    h.o = std::move(*o);
+    out.push_back(std::move(h));
+  }
+  return r.ok() && r.at_end();
 }
 
 }  // namespace
@@ -78,7 +118,6 @@ session_engine::session_engine(store& s, engine_config cfg, engine_probe& probe)
       cfg_(std::move(cfg)),
       probe_(probe),
       tracker_(cfg_.max_out_of_orderness),
-      batch_(std::make_unique<rocksdb::WriteBatchWithIndex>(rocksdb::BytewiseComparator(), 0, true)),
       header_cache_(cfg_.header_cache_entries),
       trace_cache_(cfg_.trace_cache_entries) {}
 
@@ -104,6 +143,14 @@ store_status session_engine::open(wall_time now) {
   } else if (!s.IsNotFound()) {
     return store_status::from(s, "reading the outbox sequence");
   }
+  s = db->Get(rocksdb::ReadOptions(), store_.handle(cf::meta), meta_chunk_next, &value);
+  if (s.ok()) {
+    reader r(value);
+    chunk_next_ = r.varint();
+    if (!r.ok()) return store_status::corrupt("meta chunk_next");
+  } else if (!s.IsNotFound()) {
+    return store_status::from(s, "reading the chunk number");
+  }
   // The outbox may hold entries past the stored sequence only if meta was lost; never reuse one.
   outbox_reader reader_(store_);
   uint64_t end = 0;
@@ -125,6 +172,15 @@ store_status session_engine::open(wall_time now) {
     progress_[topic_partition{topic, partition_id{partition}}] = p;
   }
   if (!it->status().ok()) return store_status::from(it->status(), "reading stored offsets");
+  // Which traces have held events: a binding then knows without a lookup whether it releases any.
+  std::unique_ptr<rocksdb::Iterator> pit(db->NewIterator(rocksdb::ReadOptions(), store_.handle(cf::pending)));
+  for (pit->SeekToFirst(); pit->Valid(); pit->Next()) {
+    reader kr(sv(pit->key()));
+    std::string trace(kr.bytes());
+    if (!kr.ok()) return store_status::corrupt("pending key");
+    if (kr.u8() == 0x00 && kr.at_end()) pending_traces_.insert(std::move(trace));
+  }
+  if (!pit->status().ok()) return store_status::from(pit->status(), "reading pending traces");
   (void)now;
   probe_.watermark_us = tracker_.current().micros();
   // Persisted timers at or before the restored watermark (there should be none) are handled by
@@ -164,12 +220,17 @@ std::optional<offset> session_engine::stored_offset(const topic_partition& tp) c
 // --- batch lifecycle ---
 
 void session_engine::begin_batch() {
-  batch_->Clear();
+  batch_.Clear();
   sessions_.clear();
   pending_.clear();
   due_index_.clear();
+  new_events_.clear();
+  new_held_.clear();
+  events_cleared_.clear();
+  held_cleared_.clear();
+  new_bindings_.clear();
+  new_session_traces_.clear();
   touched_.clear();
-  dirty_meta_ = false;
 }
 
 store_status session_engine::apply(std::vector<consumed_record>& records, wall_time now) {
@@ -180,9 +241,9 @@ store_status session_engine::apply(std::vector<consumed_record>& records, wall_t
     std::optional<event_time> newest;
     for (auto& o : rec.observations) {
       ++probe_.events;
-      if (auto st = route(o, &rec); !st.ok()) return st;
       event_time t = o.activity_time();
       if (!newest || *newest < t) newest = t;
+      if (auto st = route(o, &rec); !st.ok()) return st;  // may move `o` into the working set
     }
     // The record's own events were judged against the watermark before it; only now may they
     // move it.
@@ -217,8 +278,14 @@ store_status session_engine::flush() {
 }
 
 store_status session_engine::commit() {
-  auto* b = batch_.get();
+  auto* b = &batch_;
   event_time wm = tracker_.current();
+  // What this batch added, one chunk per session and per held trace. These come after any range
+  // deletion made earlier in the same batch, so they survive it.
+  for (const auto& [id, events] : new_events_)
+    if (!events.empty()) b->Put(store_.handle(cf::events), keys::event_chunk(id, chunk_next_), encode_event_chunk(events));
+  for (const auto& [trace, held] : new_held_)
+    if (!held.empty()) b->Put(store_.handle(cf::pending), keys::pending_chunk(trace, chunk_next_), encode_held_chunk(held));
   for (auto& [id, slot] : sessions_) {
     if (slot.deleted) {
       b->Delete(store_.handle(cf::sessions), id);
@@ -264,6 +331,7 @@ store_status session_engine::commit() {
     const auto& p = progress_[tp];
     b->Put(store_.handle(cf::offsets), keys::offset(tp), encode_progress(p.next, p.max_event));
   }
+  ++chunk_next_;
   {
     std::string v;
     writer(v).svarint(wm.micros());
@@ -271,15 +339,15 @@ store_status session_engine::commit() {
     std::string o;
     writer(o).varint(outbox_next_);
     b->Put(store_.handle(cf::meta), meta_outbox_next, o);
+    std::string c;
+    writer(c).varint(chunk_next_);
+    b->Put(store_.handle(cf::meta), meta_chunk_next, c);
   }
-  auto s = store_.db()->Write(store_.write_options(), b->GetWriteBatch());
+  auto s = store_.db()->Write(store_.write_options(), b);
   if (!s.ok()) return store_status::from(s, "committing a batch");
   probe_.watermark_us = wm.micros();
   probe_.outbox_end = outbox_next_;
-  sessions_.clear();
-  pending_.clear();
-  due_index_.clear();
-  batch_->Clear();
+  begin_batch();
   return {};
 }
 
@@ -399,8 +467,13 @@ store_status session_engine::lookup_trace(const std::string& trace_id, std::opti
     out = *cached;
     return {};
   }
+  // Bound in this batch but evicted from the cache already: not in the database yet.
+  if (auto it = new_bindings_.find(trace_id); it != new_bindings_.end()) {
+    out = it->second;
+    return {};
+  }
   std::string value;
-  auto s = batch_->GetFromBatchAndDB(store_.db(), rocksdb::ReadOptions(), store_.handle(cf::traces), trace_id, &value);
+  auto s = store_.db()->Get(rocksdb::ReadOptions(), store_.handle(cf::traces), trace_id, &value);
   if (s.IsNotFound()) {
     out.reset();
     return {};
@@ -418,9 +491,12 @@ store_status session_engine::bind_trace(const std::string& trace_id, const std::
     if (*existing != session_id) ++probe_.trace_conflicts;
     return {};
   }
-  batch_->Put(store_.handle(cf::traces), trace_id, session_id);
-  batch_->Put(store_.handle(cf::session_traces), keys::session_trace(session_id, trace_id), "");
+  batch_.Put(store_.handle(cf::traces), trace_id, session_id);
+  batch_.Put(store_.handle(cf::session_traces), keys::session_trace(session_id, trace_id), "");
   trace_cache_.put(trace_id, session_id);
+  new_bindings_[trace_id] = session_id;
+  new_session_traces_[session_id].push_back(trace_id);
+  if (!pending_traces_.count(trace_id)) return {};  // the common case: nothing was held for it
   pending_slot* slot;
   if (auto st = load_pending(trace_id, slot); !st.ok()) return st;
   if (slot->exists && !slot->deleted) return release_pending(trace_id, session_id);
@@ -435,8 +511,8 @@ store_status session_engine::load_pending(const std::string& trace_id, pending_s
   }
   pending_slot slot;
   std::string value;
-  auto s = batch_->GetFromBatchAndDB(store_.db(), rocksdb::ReadOptions(), store_.handle(cf::pending),
-                                     keys::pending_trace(trace_id), &value);
+  // Pending headers change only in the working set during a batch: the database has the rest.
+  auto s = store_.db()->Get(rocksdb::ReadOptions(), store_.handle(cf::pending), keys::pending_trace(trace_id), &value);
   if (s.ok()) {
     reader r(value);
     if (r.u8() != 1) return store_status::corrupt("pending trace " + trace_id);
@@ -454,7 +530,7 @@ store_status session_engine::load_pending(const std::string& trace_id, pending_s
   return {};
 }
 
-store_status session_engine::hold_pending(const observation& o, const consumed_record* from) {
+store_status session_engine::hold_pending(observation& o, const consumed_record* from) {
   pending_slot* slot;
   if (auto st = load_pending(o.trace_id, slot); !st.ok()) return st;
   if (!slot->exists || slot->deleted) {
@@ -465,28 +541,43 @@ store_status session_engine::hold_pending(const observation& o, const consumed_r
     slot->due = std::max(o.activity_time(), tracker_.current()) + cfg_.pending_timeout;
     slot->count = 0;
   }
-  batch_->Put(store_.handle(cf::pending), keys::pending_event(o.trace_id, o.event_id),
-              encode_held(o, from ? from->position : record_position{}));
+  pending_traces_.insert(o.trace_id);
+  std::string trace_id = o.trace_id;
+  new_held_[trace_id].push_back(held_event{std::move(o), from ? from->position : record_position{}});
   ++slot->count;
   ++probe_.pending_held;
-  reindex(o.trace_id, *slot);
+  reindex(trace_id, *slot);
   return {};
 }
 
 store_status session_engine::release_pending(const std::string& trace_id, const std::string& session_id) {
   pending_slot* slot;
   if (auto st = load_pending(trace_id, slot); !st.ok()) return st;
-  std::vector<std::pair<std::string, std::string>> held;
-  if (auto st = collect_prefix(cf::pending, keys::pending_events_prefix(trace_id), held); !st.ok()) return st;
+  std::vector<held_event> held;
+  if (auto st = held_events(trace_id, held); !st.ok()) return st;
   slot->deleted = true;
   reindex(trace_id, *slot);
-  for (const auto& [key, value] : held) batch_->Delete(store_.handle(cf::pending), key);
-  for (const auto& [key, value] : held) {
-    auto h = decode_held(value);
-    if (!h) return store_status::corrupt("held event of trace " + trace_id);
+  std::string prefix = keys::pending_events_prefix(trace_id);
+  batch_.DeleteRange(store_.handle(cf::pending), prefix, keys::successor(prefix));
+  held_cleared_.insert(trace_id);
+  new_held_.erase(trace_id);
+  pending_traces_.erase(trace_id);
+  for (auto& h : held) {
     ++probe_.pending_released;
-    if (auto st = add_to_session(session_id, h->first, nullptr, &h->second); !st.ok()) return st;
+    if (auto st = add_to_session(session_id, h.o, nullptr, &h.from); !st.ok()) return st;
   }
+  return {};
+}
+
+store_status session_engine::held_events(const std::string& trace_id, std::vector<held_event>& out) {
+  if (!held_cleared_.count(trace_id)) {
+    std::vector<std::pair<std::string, std::string>> chunks;
+    if (auto st = scan_prefix(cf::pending, keys::pending_events_prefix(trace_id), chunks); !st.ok()) return st;
+    for (const auto& [key, value] : chunks)
+      if (!decode_held_chunk(value, out)) return store_status::corrupt("held events of trace " + trace_id);
+  }
+  if (auto it = new_held_.find(trace_id); it != new_held_.end())
+    out.insert(out.end(), it->second.begin(), it->second.end());
   return {};
 }
 
@@ -553,18 +644,11 @@ store_status session_engine::add_to_session(const std::string& id, observation& 
              format_iso8601(h.sealed_at) + ", after completion.grace");
     return {};
   }
-  std::string key = keys::event(id, o.event_id);
-  std::string existing;
-  auto s = batch_->GetFromBatchAndDB(store_.db(), rocksdb::ReadOptions(), store_.handle(cf::events), key, &existing);
-  if (s.ok()) {
-    ++probe_.duplicates;
-    return {};
-  }
-  if (!s.IsNotFound()) return store_status::from(s, "dedup lookup in session " + id);
+  // Stored as it came: a retry of an event already stored is dropped when the session is
+  // summarised (where the repeat is recognised by its event id).
+  const bool marker = is_end_marker(o);
   if (h.stored_events < cfg_.max_events_per_session) {
-    std::string value;
-    encode_event(o, value);
-    batch_->Put(store_.handle(cf::events), key, value);
+    new_events_[id].push_back(std::move(o));
     ++h.stored_events;
   } else {
     ++h.events_not_stored;
@@ -576,7 +660,7 @@ store_status session_engine::add_to_session(const std::string& id, observation& 
     // Late for an emitted revision but within the grace period: emit the revision again.
     if (!h.reemit) ++probe_.sessions_reopened;
     h.reemit = true;
-  } else if (is_end_marker(o)) {
+  } else if (marker) {
     h.window.add_end_marker(t, cfg_.window.gap);
   } else {
     h.window.add_activity(t, cfg_.window.gap);
@@ -619,15 +703,14 @@ store_status session_engine::handle_session_due(const std::string& id) {
   return {};
 }
 
-store_status session_engine::collect_prefix(cf c, const std::string& prefix,
-                                            std::vector<std::pair<std::string, std::string>>& out) {
-  // Collected before anything is changed: a write-batch iterator must not outlive a batch write.
+store_status session_engine::scan_prefix(cf c, const std::string& prefix,
+                                         std::vector<std::pair<std::string, std::string>>& out) {
+  // What earlier batches committed; the working set is added by the callers.
   std::string upper = keys::successor(prefix);
   rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions ro;
   if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> base(store_.db()->NewIterator(ro, store_.handle(c)));
-  std::unique_ptr<rocksdb::Iterator> it(batch_->NewIteratorWithBase(store_.handle(c), base.release()));
+  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(ro, store_.handle(c)));
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     auto k = sv(it->key());
     if (k.compare(0, prefix.size(), prefix) != 0) break;
@@ -636,24 +719,30 @@ store_status session_engine::collect_prefix(cf c, const std::string& prefix,
   return store_status::from(it->status(), std::string("reading ") + cf_name(c));
 }
 
+store_status session_engine::session_events(const std::string& id, std::vector<observation>& out) {
+  if (!events_cleared_.count(id)) {
+    std::vector<std::pair<std::string, std::string>> chunks;
+    if (auto st = scan_prefix(cf::events, keys::prefixed(id), chunks); !st.ok()) return st;
+    for (const auto& [key, value] : chunks)
+      if (!decode_event_chunk(value, out)) return store_status::corrupt("stored events of session " + id);
+  }
+  if (auto it = new_events_.find(id); it != new_events_.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+  return {};
+}
+
 store_status session_engine::emit(const std::string& id, session_header& h, event_time cutoff,
                                   completion_reason reason) {
-  std::vector<std::pair<std::string, std::string>> stored;
-  if (auto st = collect_prefix(cf::events, keys::prefixed(id), stored); !st.ok()) return st;
   std::vector<observation> events;
-  events.reserve(stored.size());
-  for (const auto& [key, value] : stored) {
-    auto o = decode_event(value);
-    if (!o) return store_status::corrupt("stored event of session " + id);
-    events.push_back(std::move(*o));
-  }
+  if (auto st = session_events(id, events); !st.ok()) return st;
   summary_request req;
   req.session_id = id;
   req.revision = h.revision + 1;
   req.reason = reason;
   req.cutoff = cutoff;
   req.events_not_stored = h.events_not_stored;
-  session_summary summary = build_session_summary(req, std::move(events), cfg_.summary);
+  uint64_t duplicates = 0;
+  session_summary summary = build_session_summary(req, std::move(events), cfg_.summary, &duplicates);
+  probe_.duplicates += duplicates;
   h.revision = req.revision;
   h.closed_at = cutoff;
   h.last_reason = reason;
@@ -663,9 +752,10 @@ store_status session_engine::emit(const std::string& id, session_header& h, even
 }
 
 store_status session_engine::seal(const std::string& id, session_header& h) {
-  std::vector<std::pair<std::string, std::string>> stored;
-  if (auto st = collect_prefix(cf::events, keys::prefixed(id), stored); !st.ok()) return st;
-  for (const auto& [key, value] : stored) batch_->Delete(store_.handle(cf::events), key);
+  std::string prefix = keys::prefixed(id);
+  batch_.DeleteRange(store_.handle(cf::events), prefix, keys::successor(prefix));
+  events_cleared_.insert(id);
+  new_events_.erase(id);
   h.sealed = true;
   h.sealed_at = h.closed_at + cfg_.grace;
   h.stored_events = 0;
@@ -677,12 +767,18 @@ store_status session_engine::seal(const std::string& id, session_header& h) {
 store_status session_engine::expire(const std::string& id, session_slot& slot) {
   std::vector<std::pair<std::string, std::string>> bindings;
   std::string prefix = keys::prefixed(id);
-  if (auto st = collect_prefix(cf::session_traces, prefix, bindings); !st.ok()) return st;
-  for (const auto& [key, value] : bindings) {
-    std::string trace_id = key.substr(prefix.size());
-    batch_->Delete(store_.handle(cf::traces), trace_id);
-    batch_->Delete(store_.handle(cf::session_traces), key);
+  if (auto st = scan_prefix(cf::session_traces, prefix, bindings); !st.ok()) return st;
+  std::vector<std::string> traces;
+  for (const auto& [key, value] : bindings) traces.push_back(key.substr(prefix.size()));
+  if (auto it = new_session_traces_.find(id); it != new_session_traces_.end()) {
+    traces.insert(traces.end(), it->second.begin(), it->second.end());
+    new_session_traces_.erase(it);
+  }
+  for (const auto& trace_id : traces) {
+    batch_.Delete(store_.handle(cf::traces), trace_id);
+    batch_.Delete(store_.handle(cf::session_traces), keys::session_trace(id, trace_id));
     trace_cache_.erase(trace_id);
+    new_bindings_.erase(trace_id);
   }
   slot.deleted = true;
   ++probe_.sessions_expired;
@@ -699,7 +795,7 @@ void session_engine::outbox_put(const std::string& topic, const std::string& key
   e.payload = std::move(payload);
   std::string value;
   encode_outbox_entry(e, value);
-  batch_->Put(store_.handle(cf::outbox), keys::outbox(e.seq), value);
+  batch_.Put(store_.handle(cf::outbox), keys::outbox(e.seq), value);
 }
 
 void session_engine::dead_letter(const rejected_event& r, const record_position& pos, const std::string& key) {

@@ -8,7 +8,8 @@
 //   - Trace → session: an observation without a session id is held (column family `pending`) until
 //     its trace's session id is known, or resolve.pending_timeout of event time has passed, when
 //     the trace becomes a session of its own. The first binding of a trace wins.
-//   - Duplicate event ids are ignored; updates are stored as events and merged at completion.
+//   - Events are stored as they come, one chunk per session per batch; updates are merged and
+//     repeated event ids (producer retries) dropped when the session is summarised.
 //   - Windows (session_window.hpp) complete on the gap, an end marker or the maximum duration,
 //     when the watermark passes the completion point. Timers fire after EVERY record, not per
 //     batch, so batch boundaries never change a result.
@@ -24,7 +25,7 @@
 // (and restart from the last committed write) rather than continue.
 #pragma once
 
-#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
 
 #include <map>
 #include <memory>
@@ -32,6 +33,7 @@
 #include <string>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "model/kafka.hpp"
@@ -113,6 +115,10 @@ class session_engine {
     bool deleted = false;
     event_time indexed_due = event_time::max();
   };
+  struct held_event {
+    observation o;
+    record_position from;  // the message it arrived in
+  };
   struct progress {
     offset next;
     std::optional<event_time> max_event;
@@ -131,7 +137,7 @@ class session_engine {
                               const record_position* held_at = nullptr);
   store_status bind_trace(const std::string& trace_id, const std::string& session_id);
   store_status lookup_trace(const std::string& trace_id, std::optional<std::string>& out);
-  store_status hold_pending(const observation& o, const consumed_record* from);
+  store_status hold_pending(observation& o, const consumed_record* from);
   store_status release_pending(const std::string& trace_id, const std::string& session_id);
 
   store_status load_session(const std::string& id, session_slot*& out);
@@ -144,7 +150,9 @@ class session_engine {
   store_status emit(const std::string& id, session_header& h, event_time cutoff, completion_reason reason);
   store_status seal(const std::string& id, session_header& h);
   store_status expire(const std::string& id, session_slot& slot);
-  store_status collect_prefix(cf c, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out);
+  store_status scan_prefix(cf c, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out);
+  store_status session_events(const std::string& id, std::vector<observation>& out);
+  store_status held_events(const std::string& trace_id, std::vector<held_event>& out);
 
   void dead_letter(const rejected_event& r, const record_position& pos, const std::string& key);
   void late(const observation& o, const consumed_record* from, const record_position* held_at, std::string detail);
@@ -156,20 +164,31 @@ class session_engine {
   engine_config cfg_;
   engine_probe& probe_;
   watermark_tracker tracker_;
-  std::unique_ptr<rocksdb::WriteBatchWithIndex> batch_;
 
-  std::unordered_map<std::string, session_slot> sessions_;  // this batch's working set
+  // --- this batch's working set; written by commit() in one WriteBatch, then cleared ---
+  rocksdb::WriteBatch batch_;                                // what cannot wait for commit()
+  std::unordered_map<std::string, session_slot> sessions_;
   std::unordered_map<std::string, pending_slot> pending_;
-  std::set<due_entry> due_index_;                          // due times of the working set
-  std::map<topic_partition, progress> progress_;           // all known partitions
-  std::set<topic_partition> touched_;                      // partitions with progress this batch
+  std::set<due_entry> due_index_;                            // due times of the working set
+  std::unordered_map<std::string, std::vector<observation>> new_events_;  // per session: one chunk
+  std::unordered_map<std::string, std::vector<held_event>> new_held_;     // per trace: one chunk
+  std::unordered_set<std::string> events_cleared_;  // sessions whose stored chunks this batch deleted
+  std::unordered_set<std::string> held_cleared_;    // traces whose stored held chunks this batch deleted
+  std::unordered_map<std::string, std::string> new_bindings_;              // trace -> session
+  std::unordered_map<std::string, std::vector<std::string>> new_session_traces_;  // session -> traces
+  std::set<topic_partition> touched_;                        // partitions with progress this batch
+
+  std::map<topic_partition, progress> progress_;             // all known partitions
   lru_cache<session_header> header_cache_;
   lru_cache<std::string> trace_cache_;
+  // Traces with held events. Bounded by the rate of traces that arrive before their session id
+  // times resolve.pending_timeout, not by the number of open sessions.
+  std::unordered_set<std::string> pending_traces_;
 
   event_time scanned_until_ = event_time::min();         // persisted timers up to here are handled
   event_time next_persisted_due_ = event_time::min();    // earliest persisted timer after that
   uint64_t outbox_next_ = 0;
-  bool dirty_meta_ = false;
+  uint64_t chunk_next_ = 0;                              // this batch's chunk number
 };
 
 }  // namespace tw::state

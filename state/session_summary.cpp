@@ -93,7 +93,7 @@ void sort_and_cap(std::vector<T>& v, size_t max, uint64_t& omitted, Key key) {
 }  // namespace
 
 session_summary build_session_summary(const summary_request& req, std::vector<observation> events,
-                                      const summary_limits& limits) {
+                                      const summary_limits& limits, uint64_t* duplicates) {
   session_summary s;
   s.session_id = req.session_id;
   s.revision = req.revision;
@@ -108,6 +108,19 @@ session_summary build_session_summary(const summary_request& req, std::vector<ob
     return std::make_tuple(a.timestamp, a.is_update, std::cref(a.event_id)) <
            std::make_tuple(b.timestamp, b.is_update, std::cref(b.event_id));
   });
+  {
+    // A repeated event id is a producer's retry: keep the first in the order above.
+    std::unordered_set<std::string> seen;
+    seen.reserve(events.size());
+    size_t out = 0;
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (!seen.insert(events[i].event_id).second) continue;
+      if (out != i) events[out] = std::move(events[i]);
+      ++out;
+    }
+    if (duplicates) *duplicates += events.size() - out;
+    events.resize(out);
+  }
 
   std::vector<merged> records;
   std::unordered_map<std::string, size_t> index;

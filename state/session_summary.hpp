@@ -3,7 +3,8 @@
 // Events are merged into observations in a fixed order — emission timestamp, creates before
 // updates, then event id — so an update amends its create whatever order they arrived in, and the
 // same set of events always gives the same summary. Fields an event carries overwrite earlier
-// values; metadata maps merge key by key.
+// values; metadata maps merge key by key. An event id seen twice is a producer's retry: the
+// repeat is dropped (it carries the same content).
 //
 // LLM usage is counted once: one call is often recorded at two or three nested levels (ADK
 // call_llm › generate_content, kagent call_llm › generate_content › openai.chat), each with the
@@ -36,8 +37,9 @@ struct summary_request {
   uint64_t events_not_stored = 0;
 };
 
-// `events` is consumed (sorted and merged in place).
+// `events` is consumed (sorted and merged in place). Events repeating an event id already seen
+// (a producer's retry) are dropped; how many goes to `duplicates` when given.
 session_summary build_session_summary(const summary_request& req, std::vector<observation> events,
-                                      const summary_limits& limits);
+                                      const summary_limits& limits, uint64_t* duplicates = nullptr);
 
 }  // namespace tw::state

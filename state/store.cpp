@@ -51,9 +51,18 @@ store_status store::open(const store_options& opts, std::unique_ptr<store>& out)
     o.write_buffer_size = std::max<size_t>(1, opts.write_buffer_mb / 4) << 20;
     rocksdb::BlockBasedTableOptions t;
     t.block_cache = cache;
+    // Index and filter blocks count against the block cache too, so memory stays bounded as the
+    // data (and the number of sessions in it) grows; level-0 ones stay pinned for speed.
+    t.cache_index_and_filter_blocks = true;
+    t.pin_l0_filter_and_index_blocks_in_cache = true;
     // Point lookups on absent keys (dedup checks, unknown traces) are the common case: a bloom
     // filter answers most of them without reading a block.
-    if (point_lookups) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    if (point_lookups) {
+      t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      // ... and in the memtable too, where a new trace's lookup would otherwise search the skiplist.
+      o.memtable_prefix_bloom_size_ratio = 0.05;
+      o.memtable_whole_key_filtering = true;
+    }
     o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
     o.compression = rocksdb::kLZ4Compression;
     return o;

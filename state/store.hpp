@@ -3,15 +3,18 @@
 // Column families and their layouts (every value starts with a version byte; see the codec
 // headers for the values):
 //   sessions        key := session_id                                   value := session_header
-//   events          key := varint(len) session_id event_id              value := event (event_codec)
+//   events          key := varint(len) session_id fixed64(chunk)        value := event_chunk
 //   pending         key := varint(len) trace_id 0x00                    value := pending_trace
-//                   key := varint(len) trace_id 0x01 event_id           value := held_event
+//                   key := varint(len) trace_id 0x01 fixed64(chunk)     value := held_chunk
 //   traces          key := trace_id                                     value := session_id
 //   session_traces  key := varint(len) session_id trace_id              value := (empty)
 //   timers          key := fixed64(sortable due) u8(kind) id            value := (empty)
 //   offsets         key := varint(len) topic fixed32(partition)         value := partition_progress
 //   outbox          key := fixed64(sequence)                            value := outbox_entry
 //   meta            key := name                                         value := per key (session_engine.cpp)
+// A chunk is the events one batch added to one session (or held for one trace): one key per
+// session per batch, not per event, which is most of what makes the state stage fast. Chunk
+// numbers increase with every batch.
 // These layouts are on disk: never change a key grammar or reuse a kind byte.
 //
 // Thread-safety: RocksDB is thread-safe. The state stage is the only writer of every column

@@ -255,6 +255,9 @@ child_run run_measured(const std::vector<std::string>& command, const std::strin
   return r;
 }
 
+// The memory measurement's second data set has this many times the calls of the first.
+constexpr size_t memory_factor = 4;
+
 // --- the data set -------------------------------------------------------------------------------
 
 struct data_set {
@@ -265,14 +268,14 @@ struct data_set {
   size_t log_bytes = 0;      // estimate of what the broker stores: key + payload + overhead
 };
 
-data_set generate(const options& o) {
+data_set generate(const options& o, size_t events, uint64_t seed) {
   sim::generator_options g;
-  g.seed = o.seed;
+  g.seed = seed;
   g.keys = sim::key_mode::trace_id;
   sim::call_generator gen(g);
   data_set d;
   const auto start = parse_iso8601("2025-01-01T09:00:00Z");
-  d.messages = sim::generate_stream(gen, o.events, *start, std::chrono::seconds(1), &d.plans);
+  d.messages = sim::generate_stream(gen, events, *start, std::chrono::seconds(1), &d.plans);
   for (const auto& p : d.plans) d.events += static_cast<size_t>(p.events);
   for (const auto& m : d.messages) {
     if (m.payload.find('\n') != std::string::npos) throw bench_error("a generated payload holds a newline");
@@ -631,7 +634,7 @@ int run(const options& o) {
   for (const auto& kv : o.replay_settings) std::printf("replay --set %s\n", kv.c_str());
   std::fflush(stdout);
 
-  const data_set d = generate(o);
+  const data_set d = generate(o, o.events, o.seed);
   const int partitions =
       o.partitions > 0 ? o.partitions
                        : std::max(4, static_cast<int>(std::ceil(static_cast<double>(d.log_bytes) / partition_budget_bytes)));
@@ -667,6 +670,28 @@ int run(const options& o) {
   std::ofstream(empty).close();
   const pipeline_run idle = run_replay(o, "replay of an empty file", dir, "empty", {empty}, at_end::flush);
 
+  // Memory against open sessions: nothing completes (a one-day gap, no end markers), so every
+  // call stays open, and the caches are capped at their minimum so that both runs are past their
+  // caps. The data set, then one with memory_factor times as many calls (written to a file only):
+  // peak RSS must not grow with the number of open sessions (they live in RocksDB).
+  const std::string bigger = dir + "/input.bigger.jsonl";
+  {
+    const data_set big = generate(o, o.events * memory_factor, o.seed + 1);
+    write_lines(bigger, big.messages);
+  }
+  const std::vector<std::string> keep_open{"--set", "completion.gap=1d",         "--set", "completion.max_duration=30d",
+                                           "--set", "completion.end_markers=",    "--set", "resolve.trace_cache_entries=5000",
+                                           "--set", "state.cache_sessions=1000",  "--set", "state.block_cache_mb=8",
+                                           "--set", "state.write_buffer_mb=8",    "--set", "pipeline.max_inflight_records=4000"};
+  auto with = [](std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  };
+  const pipeline_run open_fifth =
+      run_replay(o, "all open, the data set", dir, "open-fifth", with({file}, keep_open), at_end::leave_open);
+  const pipeline_run open_all = run_replay(o, "all open, " + std::to_string(memory_factor) + "x the calls", dir,
+                                           "open-all", with({bigger}, keep_open), at_end::leave_open);
+
   // --- figures
   const double events = static_cast<double>(d.events);
   const double raw_events_per_s = events / raw.wall_s;
@@ -700,6 +725,16 @@ int run(const options& o) {
     std::printf("\n");
   }
 
+  std::printf("\nmemory against open sessions (nothing completes; caches capped small):\n");
+  for (const pipeline_run* r : {&open_fifth, &open_all})
+    std::printf("  %-26s %7lld open sessions, peak RSS %4.0f MB\n", r->label.c_str(), r->summary.still_open,
+                static_cast<double>(r->child.max_rss_kb) / 1024.0);
+  const double more_sessions = static_cast<double>(open_all.summary.still_open - open_fifth.summary.still_open);
+  const double more_kb = static_cast<double>(open_all.child.max_rss_kb - open_fifth.child.max_rss_kb);
+  if (more_sessions > 0)
+    std::printf("  growth: %.2f KB of RSS per additional open session (%.0f MB for %s more)\n", more_kb / more_sessions,
+                more_kb / 1024.0, thousands(more_sessions).c_str());
+
   // --- correctness
   std::printf("\nchecks:\n");
   bool ok = true;
@@ -707,7 +742,7 @@ int run(const options& o) {
     ok = false;
     std::printf("  ** PROBLEM: %s\n", what.c_str());
   };
-  for (const pipeline_run* r : {&from_kafka, &from_file, &ingest, &idle}) {
+  for (const pipeline_run* r : {&from_kafka, &from_file, &ingest, &idle, &open_fifth, &open_all}) {
     if (r->child.timed_out) problem(r->label + " was killed after --timeout " + std::to_string(o.child_timeout_s) + " s");
     if (r->child.exit_code != 0) problem(r->label + " exited with " + std::to_string(r->child.exit_code));
     if (!r->summary.found) problem(r->label + " did not log its \"replay finished\" line");

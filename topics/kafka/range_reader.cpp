@@ -11,7 +11,7 @@ kafka_status range_reader::create(const client_settings& s, const std::vector<st
   std::unique_ptr<range_reader> r(new range_reader());
   r->logger_ = std::make_unique<event_logger>("replay-reader");
   std::unique_ptr<RdKafka::Conf> conf;
-  auto st = make_conf(s, {{"fetch.wait.max.ms", "50"}, {"queued.max.messages.kbytes", "262144"}},
+  auto st = make_conf(s, {{"fetch.wait.max.ms", "50"}, {"queued.max.messages.kbytes", "32768"}},
                       {{"group.id", "tracewatch-replay"}, {"enable.auto.commit", "false"},
                        {"enable.auto.offset.store", "false"}, {"enable.partition.eof", "false"}},
                       conf);
