@@ -46,7 +46,9 @@ int main(int argc, char** argv) {
   add_config_options(rp, replay.cfg);
   rp->add_option("-o,--out", replay.out, "Write sessions here instead of stdout");
   rp->add_option("--deadletter-out", replay.deadletter_out, "Write dead letters here (otherwise only counted)");
-  rp->add_option("--state-dir", replay.state_dir, "Keep the state here (default: a temporary directory)");
+  rp->add_option("--state-dir", replay.state_dir,
+                 "Keep the state here (default: a temporary directory; state.dir is not used, so a replay never "
+                 "touches a live run's state)");
   rp->add_flag("--flush", replay.flush, "Complete the sessions still open at the end of the input");
 
   demo_args demo;
