@@ -20,7 +20,7 @@ std::string_view to_string(verdict_status v);
 std::optional<verdict_status> parse_verdict_status(std::string_view s);
 
 // Why the judge believes something: which rule, what it looked at.
-struct evidence {
+struct evidence_item {
   std::string rule;            // rule or check id from the rules file
   std::string kind;            // user_text | tool_used | metadata | tool_result | turn | llm_call | session
   std::string observation_id;  // the observation (or trace) it points at; empty for session-wide facts
@@ -31,7 +31,7 @@ struct intent_result {
   std::string name;
   double confidence = 0;       // 0..1
   bool fallback = false;       // no rule matched: the rules file's fallback intent
-  std::vector<evidence> evidence;
+  std::vector<evidence_item> evidence;
 };
 
 enum class check_outcome : uint8_t { passed, failed, skipped };
