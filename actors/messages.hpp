@@ -66,8 +66,10 @@ struct control {
 };
 using control_ptr = std::shared_ptr<control>;
 
-// state stage → output stage: the outbox now holds entries up to (excluding) this sequence.
+// state/judge/diagnostic stage → output stage: the stage's outbox lane now holds entries up to
+// (excluding) this sequence.
 struct outbox_end {
+  state::outbox_lane lane = state::outbox_lane::sessions;
   uint64_t seq = 0;
 };
 

@@ -39,7 +39,7 @@ caf::behavior output_actor(caf::event_based_actor* self, std::shared_ptr<state::
   };
   return {
       [=](outbox_end e) {
-        st->stage->available(e.seq);
+        st->stage->available(e.lane, e.seq);
         loop();
       },
       [=](poll_atom) {

@@ -13,81 +13,97 @@ output_stage::output_stage(state::store& s, record_writer& w, const clock& c, ou
                            duration retry_backoff)
     : outbox_(s), writer_(w), clock_(c), probe_(probe), retry_backoff_(retry_backoff) {}
 
-bool output_stage::step(duration wait, std::string& error) {
-  if (!started_) {
-    // Whatever a previous process left undelivered comes first: the outbox is read from its
-    // oldest entry, not from where this process's state stage begins.
-    started_ = true;
+void output_stage::available(state::outbox_lane lane, uint64_t end_seq) {
+  auto& c = cursors_[static_cast<size_t>(lane)];
+  c.end = std::max(c.end, end_seq);
+}
+
+bool output_stage::idle() const {
+  for (const auto& c : cursors_)
+    if (c.next < c.end) return false;
+  return in_flight_.empty() && retry_.empty();
+}
+
+bool output_stage::send_new(state::outbox_lane lane, std::string& error) {
+  auto i = static_cast<size_t>(lane);
+  auto& c = cursors_[i];
+  if (!started_[i]) {
+    // Whatever a previous process left undelivered comes first: the lane is read from its oldest
+    // entry, not from where this process's writers begin.
+    started_[i] = true;
     std::vector<state::outbox_entry> first;
-    auto st = outbox_.read(0, 1, first);
-    if (!st.ok()) {
+    if (auto st = outbox_.read(lane, 0, 1, first); !st.ok()) {
       error = st.message;
       return false;
     }
-    next_seq_ = first.empty() ? end_seq_ : first.front().seq;
-    uint64_t stored_end = 0;
-    if (auto st2 = outbox_.end_seq(stored_end); !st2.ok()) {
-      error = st2.message;
-      return false;
+    if (!first.empty()) {
+      c.next = first.front().seq;
+      c.end = std::max(c.end, c.next + 1);  // at least that one; the reads below find the rest
+    } else {
+      c.next = c.end;
     }
-    end_seq_ = std::max(end_seq_, stored_end);
   }
+  if (c.next >= c.end || in_flight_.size() >= max_in_flight) return true;
+  std::vector<state::outbox_entry> entries;
+  if (auto st = outbox_.read(lane, c.next, std::min(max_reads_per_step, max_in_flight - in_flight_.size()), entries);
+      !st.ok()) {
+    error = st.message;
+    return false;
+  }
+  for (auto& e : entries) {
+    if (!writer_.write(id_of(lane, e.seq), e.topic, e.key, e.payload)) break;  // local queue full: next step
+    in_flight_.insert(id_of(lane, e.seq));
+    ++probe_.written;
+    c.next = e.seq + 1;
+    c.end = std::max(c.end, c.next);
+  }
+  if (entries.empty()) c.next = c.end;  // a gap left by entries already delivered
+  return true;
+}
 
+bool output_stage::step(duration wait, std::string& error) {
   // Retries whose backoff has passed.
   auto now = clock_.now();
   while (!retry_.empty() && retry_.front().first <= now && in_flight_.size() < max_in_flight) {
-    uint64_t seq = retry_.front().second;
+    uint64_t id = retry_.front().second;
     std::vector<state::outbox_entry> e;
-    auto st = outbox_.read(seq, 1, e);
-    if (!st.ok()) {
+    if (auto st = outbox_.read(lane_of(id), seq_of(id), 1, e); !st.ok()) {
       error = st.message;
       return false;
     }
-    if (e.empty() || e.front().seq != seq) {  // already gone: nothing to retry
+    if (e.empty() || e.front().seq != seq_of(id)) {  // already gone: nothing to retry
       retry_.pop_front();
       continue;
     }
-    if (!writer_.write(seq, e.front().topic, e.front().key, e.front().payload)) break;
-    in_flight_.insert(seq);
+    if (!writer_.write(id, e.front().topic, e.front().key, e.front().payload)) break;
+    in_flight_.insert(id);
     ++probe_.written;
     retry_.pop_front();
   }
-
-  // New entries.
-  if (next_seq_ < end_seq_ && in_flight_.size() < max_in_flight) {
-    std::vector<state::outbox_entry> entries;
-    auto st = outbox_.read(next_seq_, std::min(max_reads_per_step, max_in_flight - in_flight_.size()), entries);
-    if (!st.ok()) {
-      error = st.message;
-      return false;
-    }
-    for (auto& e : entries) {
-      if (!writer_.write(e.seq, e.topic, e.key, e.payload)) break;  // local queue full: next step
-      in_flight_.insert(e.seq);
-      ++probe_.written;
-      next_seq_ = e.seq + 1;
-    }
-    if (entries.empty()) next_seq_ = end_seq_;  // a gap left by entries already delivered
-  }
+  for (auto lane : state::all_outbox_lanes)
+    if (!send_new(lane, error)) return false;
 
   write_outcome out;
   writer_.poll(wait, out);
   if (!out.acknowledged.empty()) {
-    auto st = outbox_.erase(out.acknowledged);
-    if (!st.ok()) {
+    std::vector<std::pair<state::outbox_lane, uint64_t>> done;
+    for (auto id : out.acknowledged) done.emplace_back(lane_of(id), seq_of(id));
+    if (auto st = outbox_.erase(done); !st.ok()) {
       error = st.message;
       return false;
     }
-    for (auto seq : out.acknowledged) in_flight_.erase(seq);
+    for (auto id : out.acknowledged) in_flight_.erase(id);
     probe_.acknowledged += out.acknowledged.size();
   }
-  for (auto& [seq, why] : out.failed) {
-    in_flight_.erase(seq);
+  for (auto& [id, why] : out.failed) {
+    in_flight_.erase(id);
     ++probe_.failed;
-    log::warn("output delivery failed; will retry", {{"seq", seq}, {"error", why}});
-    retry_.emplace_back(clock_.now() + retry_backoff_, seq);
+    log::warn("output delivery failed; will retry", {{"lane", static_cast<int>(lane_of(id))}, {"seq", seq_of(id)}, {"error", why}});
+    retry_.emplace_back(clock_.now() + retry_backoff_, id);
   }
-  probe_.backlog = (end_seq_ - std::min(end_seq_, next_seq_)) + in_flight_.size() + retry_.size();
+  uint64_t backlog = in_flight_.size() + retry_.size();
+  for (const auto& c : cursors_) backlog += c.end > c.next ? c.end - c.next : 0;
+  probe_.backlog = backlog;
   return true;
 }
 

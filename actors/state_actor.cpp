@@ -30,7 +30,7 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor output, std::
     fail(s);
     return {};
   }
-  self->send(output, outbox_end{st->engine->outbox_end()});
+  self->send(output, outbox_end{state::outbox_lane::sessions, st->engine->outbox_end()});
   if (cfg.live) self->delayed_send(self, cfg.tick_interval, caf::tick_atom::value);
   return {
       [=](const parsed_batch_ptr& b) {
@@ -43,12 +43,12 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor output, std::
         }
         shared->probes.in_flight_records -= n;
         shared->notify_progress();
-        self->send(output, outbox_end{st->engine->outbox_end()});
+        self->send(output, outbox_end{state::outbox_lane::sessions, st->engine->outbox_end()});
       },
       [=](caf::tick_atom) {
         if (st->stopping) return;
         if (auto s = st->engine->tick(clk->now(), cfg.idle_timeout); !s.ok()) return fail(s);
-        self->send(output, outbox_end{st->engine->outbox_end()});
+        self->send(output, outbox_end{state::outbox_lane::sessions, st->engine->outbox_end()});
         self->delayed_send(self, cfg.tick_interval, caf::tick_atom::value);
       },
       [=](const control_ptr& c) {
@@ -69,7 +69,7 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor output, std::
           case control::kind::end_of_input: {
             auto& report = c->report;
             if (c->flush)
-              if (auto s = st->engine->flush(); !s.ok()) {
+              if (auto s = st->engine->flush(clk->now()); !s.ok()) {
                 report.ok = false;
                 report.error = s.message;
                 shared->fail("state stage: " + s.message);
@@ -79,7 +79,7 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor output, std::
               report.error = s.message;
             }
             // The output stage answers once everything up to here is delivered.
-            self->send(output, outbox_end{st->engine->outbox_end()});
+            self->send(output, outbox_end{state::outbox_lane::sessions, st->engine->outbox_end()});
             self->send(output, c);
             st->stopping = true;
             self->quit();
@@ -87,7 +87,7 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor output, std::
           }
           case control::kind::shutdown:
             st->stopping = true;
-            self->send(output, outbox_end{st->engine->outbox_end()});
+            self->send(output, outbox_end{state::outbox_lane::sessions, st->engine->outbox_end()});
             self->send(output, c);
             self->quit();
             break;

@@ -68,12 +68,6 @@ inline std::string offset(const topic_partition& tp) {
   return k;
 }
 
-inline std::string outbox(uint64_t seq) {
-  std::string k;
-  writer(k).fixed64_be(seq);
-  return k;
-}
-
 // The smallest key greater than every key starting with `prefix`.
 inline std::string successor(std::string prefix) {
   while (!prefix.empty()) {

@@ -3,7 +3,6 @@
 #include <rocksdb/write_batch.h>
 
 #include "state/codec.hpp"
-#include "state/keys.hpp"
 
 namespace tw::state {
 
@@ -15,10 +14,11 @@ void encode_outbox_entry(const outbox_entry& e, std::string& out) {
   w.bytes(e.payload);
 }
 
-std::optional<outbox_entry> decode_outbox_entry(uint64_t seq, std::string_view value) {
+std::optional<outbox_entry> decode_outbox_entry(outbox_lane lane, uint64_t seq, std::string_view value) {
   reader r(value);
   if (r.u8() != 1) return std::nullopt;
   outbox_entry e;
+  e.lane = lane;
   e.seq = seq;
   e.topic = std::string(r.bytes());
   e.key = std::string(r.bytes());
@@ -27,33 +27,33 @@ std::optional<outbox_entry> decode_outbox_entry(uint64_t seq, std::string_view v
   return e;
 }
 
-store_status outbox_reader::read(uint64_t from, size_t max, std::vector<outbox_entry>& out) {
-  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(rocksdb::ReadOptions(), store_.handle(cf::outbox)));
-  for (it->Seek(keys::outbox(from)); it->Valid() && out.size() < max; it->Next()) {
-    reader r(std::string_view(it->key().data(), it->key().size()));
-    uint64_t seq = r.fixed64_be();
-    auto e = decode_outbox_entry(seq, std::string_view(it->value().data(), it->value().size()));
-    if (!r.ok() || !e) return store_status::corrupt("outbox entry " + std::to_string(seq) + " does not decode");
+void outbox_writer::put(rocksdb::WriteBatch& batch, const std::string& topic, const std::string& key,
+                        const std::string& payload) {
+  outbox_entry e;
+  e.topic = topic;
+  e.key = key;
+  e.payload = payload;
+  std::string value;
+  encode_outbox_entry(e, value);
+  lane_.append(batch, value);
+}
+
+store_status outbox_reader::read(outbox_lane lane, uint64_t from, size_t max, std::vector<outbox_entry>& out) {
+  std::vector<std::pair<uint64_t, std::string>> raw;
+  auto st = lane_read(store_, cf::outbox, static_cast<uint8_t>(lane), from, max, raw);
+  if (!st.ok()) return st;
+  for (auto& [seq, value] : raw) {
+    auto e = decode_outbox_entry(lane, seq, value);
+    if (!e) return store_status::corrupt("outbox entry " + std::to_string(seq) + " does not decode");
     out.push_back(std::move(*e));
   }
-  return store_status::from(it->status(), "reading the outbox");
+  return {};
 }
 
-store_status outbox_reader::erase(const std::vector<uint64_t>& seqs) {
+store_status outbox_reader::erase(const std::vector<std::pair<outbox_lane, uint64_t>>& entries) {
   rocksdb::WriteBatch batch;
-  for (auto seq : seqs) batch.Delete(store_.handle(cf::outbox), keys::outbox(seq));
+  for (auto [lane, seq] : entries) lane_erase(store_, batch, cf::outbox, static_cast<uint8_t>(lane), seq);
   return store_status::from(store_.db()->Write(store_.write_options(), &batch), "deleting delivered outbox entries");
-}
-
-store_status outbox_reader::end_seq(uint64_t& out) {
-  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(rocksdb::ReadOptions(), store_.handle(cf::outbox)));
-  it->SeekToLast();
-  out = 0;
-  if (it->Valid()) {
-    reader r(std::string_view(it->key().data(), it->key().size()));
-    out = r.fixed64_be() + 1;
-  }
-  return store_status::from(it->status(), "reading the outbox");
 }
 
 }  // namespace tw::state

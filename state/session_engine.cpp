@@ -15,10 +15,8 @@ namespace {
 
 // meta column family keys and values (on disk):
 //   "watermark"   := svarint(processor watermark, us)
-//   "outbox_next" := varint(next outbox sequence)
 //   "chunk_next"  := varint(next chunk number)
 constexpr const char* meta_watermark = "watermark";
-constexpr const char* meta_outbox_next = "outbox_next";
 constexpr const char* meta_chunk_next = "chunk_next";
 
 // offsets value := u8(version = 1) svarint(next offset) u8(has max) [svarint(max event time)]
@@ -119,6 +117,8 @@ session_engine::session_engine(store& s, engine_config cfg, engine_probe& probe)
       probe_(probe),
       tracker_(cfg_.max_out_of_orderness),
       header_cache_(cfg_.header_cache_entries),
+      outbox_(s, outbox_lane::sessions),
+      judge_queue_(s, mailbox_lane::judge),
       trace_cache_(cfg_.trace_cache_entries) {}
 
 session_engine::~session_engine() = default;
@@ -135,14 +135,6 @@ store_status session_engine::open(wall_time now) {
   } else if (!s.IsNotFound()) {
     return store_status::from(s, "reading the stored watermark");
   }
-  s = db->Get(rocksdb::ReadOptions(), store_.handle(cf::meta), meta_outbox_next, &value);
-  if (s.ok()) {
-    reader r(value);
-    outbox_next_ = r.varint();
-    if (!r.ok()) return store_status::corrupt("meta outbox_next");
-  } else if (!s.IsNotFound()) {
-    return store_status::from(s, "reading the outbox sequence");
-  }
   s = db->Get(rocksdb::ReadOptions(), store_.handle(cf::meta), meta_chunk_next, &value);
   if (s.ok()) {
     reader r(value);
@@ -151,12 +143,9 @@ store_status session_engine::open(wall_time now) {
   } else if (!s.IsNotFound()) {
     return store_status::from(s, "reading the chunk number");
   }
-  // The outbox may hold entries past the stored sequence only if meta was lost; never reuse one.
-  outbox_reader reader_(store_);
-  uint64_t end = 0;
-  if (auto st = reader_.end_seq(end); !st.ok()) return st;
-  outbox_next_ = std::max(outbox_next_, end);
-  probe_.outbox_end = outbox_next_;
+  if (auto st = outbox_.open(); !st.ok()) return st;
+  if (auto st = judge_queue_.open(); !st.ok()) return st;
+  probe_.outbox_end = outbox_.next();
 
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), store_.handle(cf::offsets)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -231,10 +220,12 @@ void session_engine::begin_batch() {
   new_bindings_.clear();
   new_session_traces_.clear();
   touched_.clear();
+  judge_items_.clear();
 }
 
 store_status session_engine::apply(std::vector<consumed_record>& records, wall_time now) {
   begin_batch();
+  wall_now_ = now;
   for (auto& rec : records) {
     ++probe_.records;
     for (const auto& r : rec.rejected) dead_letter(r, rec.position, rec.key);
@@ -266,12 +257,14 @@ store_status session_engine::apply(std::vector<consumed_record>& records, wall_t
 store_status session_engine::tick(wall_time now, duration idle_timeout) {
   if (!tracker_.advance_idle(now, idle_timeout)) return {};
   begin_batch();
+  wall_now_ = now;
   if (auto st = fire_due(); !st.ok()) return st;
   return commit();
 }
 
-store_status session_engine::flush() {
+store_status session_engine::flush(wall_time now) {
   begin_batch();
+  wall_now_ = now;
   tracker_.finish();
   if (auto st = fire_due(); !st.ok()) return st;
   return commit();
@@ -336,9 +329,8 @@ store_status session_engine::commit() {
     std::string v;
     writer(v).svarint(wm.micros());
     b->Put(store_.handle(cf::meta), meta_watermark, v);
-    std::string o;
-    writer(o).varint(outbox_next_);
-    b->Put(store_.handle(cf::meta), meta_outbox_next, o);
+    outbox_.save(*b);
+    judge_queue_.save(*b);
     std::string c;
     writer(c).varint(chunk_next_);
     b->Put(store_.handle(cf::meta), meta_chunk_next, c);
@@ -346,7 +338,9 @@ store_status session_engine::commit() {
   auto s = store_.db()->Write(store_.write_options(), b);
   if (!s.ok()) return store_status::from(s, "committing a batch");
   probe_.watermark_us = wm.micros();
-  probe_.outbox_end = outbox_next_;
+  probe_.outbox_end = outbox_.next();
+  committed_judge_items_.insert(committed_judge_items_.end(), std::make_move_iterator(judge_items_.begin()),
+                                std::make_move_iterator(judge_items_.end()));
   begin_batch();
   return {};
 }
@@ -746,7 +740,10 @@ store_status session_engine::emit(const std::string& id, session_header& h, even
   h.revision = req.revision;
   h.closed_at = cutoff;
   h.last_reason = reason;
-  outbox_put(cfg_.sessions_topic, id, encode_session_json(summary));
+  std::string json = encode_session_json(summary);
+  outbox_.put(batch_, cfg_.sessions_topic, id, json);
+  // Every emitted revision is judged: the judge stage takes it from this durable queue.
+  judge_items_.push_back(judge_queue_.put(batch_, std::move(json), wall_now_));
   ++probe_.revisions_emitted;
   return {};
 }
@@ -787,19 +784,8 @@ store_status session_engine::expire(const std::string& id, session_slot& slot) {
 
 // --- output ---
 
-void session_engine::outbox_put(const std::string& topic, const std::string& key, std::string payload) {
-  outbox_entry e;
-  e.seq = outbox_next_++;
-  e.topic = topic;
-  e.key = key;
-  e.payload = std::move(payload);
-  std::string value;
-  encode_outbox_entry(e, value);
-  batch_.Put(store_.handle(cf::outbox), keys::outbox(e.seq), value);
-}
-
 void session_engine::dead_letter(const rejected_event& r, const record_position& pos, const std::string& key) {
-  outbox_put(cfg_.deadletter_topic, key, encode_deadletter_json(r, pos));
+  outbox_.put(batch_, cfg_.deadletter_topic, key, encode_deadletter_json(r, pos));
   ++probe_.dead_letters;
 }
 

@@ -41,6 +41,8 @@
 #include "model/rejection.hpp"
 #include "state/engine_probe.hpp"
 #include "state/lru_cache.hpp"
+#include "state/mailbox.hpp"
+#include "state/outbox.hpp"
 #include "state/session_header.hpp"
 #include "state/session_summary.hpp"
 #include "state/store.hpp"
@@ -92,10 +94,13 @@ class session_engine {
   // Live mode: lets idle partitions advance the watermark; commits what that completes.
   store_status tick(wall_time now, duration idle_timeout);
   // End of a bounded replay asked to flush: the watermark jumps to the end of time.
-  store_status flush();
+  store_status flush(wall_time now);
 
   event_time watermark() const { return tracker_.current(); }
-  uint64_t outbox_end() const { return outbox_next_; }
+  // One past the last committed entry of the sessions outbox lane.
+  uint64_t outbox_end() const { return outbox_.next(); }
+  // The sessions to judge that the last commit enqueued (durably), to hand over in memory.
+  std::vector<mailbox_item> take_judge_items() { return std::move(committed_judge_items_); }
   std::optional<offset> stored_offset(const topic_partition& tp) const;
   // Sessions not completed yet (for the end-of-replay report), at most `limit` ids listed.
   store_status open_sessions(size_t limit, std::vector<std::string>& ids, uint64_t& total);
@@ -156,7 +161,6 @@ class session_engine {
 
   void dead_letter(const rejected_event& r, const record_position& pos, const std::string& key);
   void late(const observation& o, const consumed_record* from, const record_position* held_at, std::string detail);
-  void outbox_put(const std::string& topic, const std::string& key, std::string payload);
 
   bool is_end_marker(const observation& o) const;
 
@@ -187,8 +191,12 @@ class session_engine {
 
   event_time scanned_until_ = event_time::min();         // persisted timers up to here are handled
   event_time next_persisted_due_ = event_time::min();    // earliest persisted timer after that
-  uint64_t outbox_next_ = 0;
+  outbox_writer outbox_;                                 // the sessions lane
+  mailbox_writer judge_queue_;                           // completed sessions to judge
+  std::vector<mailbox_item> judge_items_;                // enqueued in this batch
+  std::vector<mailbox_item> committed_judge_items_;      // enqueued by the last commit
   uint64_t chunk_next_ = 0;                              // this batch's chunk number
+  wall_time wall_now_;                                   // the processing clock, for queue metrics only
 };
 
 }  // namespace tw::state

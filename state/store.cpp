@@ -20,6 +20,7 @@ const char* cf_name(cf c) {
     case cf::offsets: return "offsets";
     case cf::outbox: return "outbox";
     case cf::meta: return "meta";
+    case cf::mailbox: return "mailbox";
     case cf::count_: break;
   }
   return "?";

@@ -10,7 +10,8 @@
 //   session_traces  key := varint(len) session_id trace_id              value := (empty)
 //   timers          key := fixed64(sortable due) u8(kind) id            value := (empty)
 //   offsets         key := varint(len) topic fixed32(partition)         value := partition_progress
-//   outbox          key := fixed64(sequence)                            value := outbox_entry
+//   outbox          key := u8(lane) fixed64(sequence)                   value := outbox_entry (outbox.hpp)
+//   mailbox         key := u8(lane) fixed64(sequence)                   value := mailbox item (mailbox.hpp)
 //   meta            key := name                                         value := per key (session_engine.cpp)
 // A chunk is the events one batch added to one session (or held for one trace): one key per
 // session per batch, not per event, which is most of what makes the state stage fast. Chunk
@@ -46,7 +47,7 @@ struct store_status {
   static store_status corrupt(const std::string& what) { return {store_errc::corruption, what}; }
 };
 
-enum class cf : size_t { sessions, events, pending, traces, session_traces, timers, offsets, outbox, meta, count_ };
+enum class cf : size_t { sessions, events, pending, traces, session_traces, timers, offsets, outbox, meta, mailbox, count_ };
 
 struct store_options {
   std::string dir;

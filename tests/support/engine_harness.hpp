@@ -111,7 +111,7 @@ class engine_harness {
   // Moves the watermark to `t` + out-of-orderness by feeding an unrelated event at that time.
   void advance_to(double t) { feed_one({obs_builder("clock-" + std::to_string(t), obs_kind::event, "clock", "clock-" + std::to_string(t), t + 5).session("clock")}); }
   void flush() {
-    auto st = engine_->flush();
+    auto st = engine_->flush(now_);
     if (!st.ok()) throw std::runtime_error(st.message);
   }
   void tick(duration wall_elapsed, duration idle_timeout) {
@@ -125,7 +125,7 @@ class engine_harness {
   std::vector<state::outbox_entry> outbox() {
     state::outbox_reader r(*store_);
     std::vector<state::outbox_entry> out;
-    auto st = r.read(0, 1 << 30, out);
+    auto st = r.read(state::outbox_lane::sessions, 0, 1 << 30, out);
     if (!st.ok()) throw std::runtime_error(st.message);
     return out;
   }
