@@ -214,11 +214,25 @@ std::optional<config_error> validate(const settings& s) {
   if (s.completion.max_duration < s.completion.gap)
     return config_error{"completion.max_duration", "must be at least completion.gap (" +
                                                        format_duration(s.completion.gap) + ")"};
-  for (const auto& t : s.topics.input)
-    if (t == s.topics.sessions || t == s.topics.deadletter)
-      return config_error{"topics.input", "'" + t + "' is also an output topic; that would feed output back as input"};
-  if (s.topics.sessions == s.topics.deadletter)
-    return config_error{"topics.deadletter", "must differ from topics.sessions"};
+  const std::vector<std::pair<std::string, std::string>> outputs = {{"topics.sessions", s.topics.sessions},
+                                                                    {"topics.deadletter", s.topics.deadletter},
+                                                                    {"topics.verdicts", s.topics.verdicts},
+                                                                    {"topics.diagnostics", s.topics.diagnostics}};
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    for (size_t j = 0; j < i; ++j)
+      if (outputs[i].second == outputs[j].second)
+        return config_error{outputs[i].first, "must differ from " + outputs[j].first};
+    for (const auto& t : s.topics.input)
+      if (t == outputs[i].second)
+        return config_error{"topics.input", "'" + t + "' is also an output topic (" + outputs[i].first +
+                                                "); that would feed output back as input"};
+  }
+  if (!s.webhook.url.empty() && s.webhook.url.rfind("http://", 0) != 0 && s.webhook.url.rfind("https://", 0) != 0)
+    return config_error{"webhook.url", "'" + s.webhook.url + "' must start with http:// or https://"};
+  if (s.webhook.backoff_initial > s.webhook.backoff_max)
+    return config_error{"webhook.backoff_initial", "must not exceed webhook.backoff_max"};
+  if (s.judge.rules.rfind("builtin:", 0) == 0 && s.judge.rules != "builtin:scheduling")
+    return config_error{"judge.rules", "'" + s.judge.rules + "' is not a built-in rules set (there is builtin:scheduling)"};
   return std::nullopt;
 }
 

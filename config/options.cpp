@@ -202,6 +202,14 @@ std::vector<option_spec> build_table() {
                                      [](settings& s) -> auto& { return s.topics.deadletter; },
                                      "Output topic for unusable input (tracewatch.deadletter.v1)."));
 
+  t.push_back(nonempty_string_option("topics.verdicts", "tracewatch.verdicts",
+                                     [](settings& s) -> auto& { return s.topics.verdicts; },
+                                     "Output topic for verdicts (tracewatch.verdict.v1, keyed by session id)."));
+  t.push_back(nonempty_string_option("topics.diagnostics", "tracewatch.diagnostics",
+                                     [](settings& s) -> auto& { return s.topics.diagnostics; },
+                                     "Output topic for diagnostics of failed, partial and error verdicts "
+                                     "(tracewatch.diagnostic.v1, keyed by session id)."));
+
   // --- input ---
   t.push_back(string_option("input.format", "auto", [](settings& s) -> auto& { return s.input.format; },
                             "Format of input messages. `auto` detects it per message from the JSON shape.", formats));
@@ -353,6 +361,61 @@ std::vector<option_spec> build_table() {
                               "idle partitions are re-evaluated this often",
                               [](settings& s) -> auto& { return s.pipeline.tick_interval; },
                               "How often the state stage re-checks idle partitions and the output outbox."));
+
+  // --- judge ---
+  t.push_back(nonempty_string_option(
+      "judge.rules", "builtin:scheduling", [](settings& s) -> auto& { return s.judge.rules; },
+      "The intent, fulfillment and expert rules (docs/rules.md): `builtin:scheduling` (the demo's clinic "
+      "scheduling agent, compiled in) or the path of a rules file. Checked at start; `tracewatch rules check` "
+      "checks a file alone."));
+
+  // --- diagnostics ---
+  t.push_back(duration_option(
+      "diagnostics.interval", "250ms", micros(1000), micros(3600LL * 1000000),
+      "the rate limit of the diagnostic mailbox: a few per second protects what diagnostics call (the webhook)",
+      [](settings& s) -> auto& { return s.diagnostics.interval; },
+      "One failed session is diagnosed per interval (250ms: four per second), after an initial burst. The rest "
+      "waits in the durable mailbox."));
+  t.push_back(integer_option("diagnostics.burst", "5", 1, 100000, "a token bucket holds at least one token",
+                             [](settings& s) -> auto& { return s.diagnostics.burst; },
+                             "How many diagnoses may start at once after a quiet period."));
+  t.push_back(integer_option("diagnostics.memory_queue", "1000", 1, 10000000,
+                             "bounds memory: further failures wait in RocksDB only (spilled)",
+                             [](settings& s) -> auto& { return s.diagnostics.memory_queue; },
+                             "Failed sessions kept in memory while waiting for diagnosis."));
+
+  // --- webhook ---
+  t.push_back(string_option("webhook.url", "", [](settings& s) -> auto& { return s.webhook.url; },
+                            "Optional: each failed session's summary is POSTed here (JSON) through the diagnostic "
+                            "mailbox, and the response is attached to its diagnostic (docs/webhook.md). Empty: no "
+                            "webhook. http:// or https://."));
+  t.push_back(duration_option("webhook.timeout", "5s", micros(10000), micros(600LL * 1000000),
+                              "bounds how long one attempt holds the diagnostic stage",
+                              [](settings& s) -> auto& { return s.webhook.timeout; },
+                              "Time limit of one attempt (connect and response)."));
+  t.push_back(integer_option("webhook.max_attempts", "4", 1, 100, "each attempt holds the diagnostic stage",
+                             [](settings& s) -> auto& { return s.webhook.max_attempts; },
+                             "Attempts per call, the first included."));
+  t.push_back(duration_option("webhook.backoff_initial", "500ms", micros(1000), micros(600LL * 1000000),
+                              "the first wait before a retry", [](settings& s) -> auto& { return s.webhook.backoff_initial; },
+                              "Wait before the first retry; it doubles with each retry up to webhook.backoff_max."));
+  t.push_back(duration_option("webhook.backoff_max", "30s", micros(1000), micros(3600LL * 1000000),
+                              "caps the exponential backoff", [](settings& s) -> auto& { return s.webhook.backoff_max; },
+                              "Longest wait between retries."));
+  t.push_back(duration_option("webhook.retry_after_max", "60s", micros(1000), micros(3600LL * 1000000),
+                              "a server's Retry-After is honoured up to this",
+                              [](settings& s) -> auto& { return s.webhook.retry_after_max; },
+                              "Longest Retry-After (from a 429 or 503 answer) that is honoured; longer ones are cut."));
+  t.push_back(integer_option("webhook.breaker_failures", "5", 1, 1000, "consecutive failed calls before the breaker opens",
+                             [](settings& s) -> auto& { return s.webhook.breaker_failures; },
+                             "The circuit breaker opens after this many consecutive failed calls: later calls "
+                             "are not attempted until webhook.breaker_cooldown has passed."));
+  t.push_back(duration_option("webhook.breaker_cooldown", "60s", micros(1000000), micros(86400LL * 1000000),
+                              "how long an open breaker waits before one trial call",
+                              [](settings& s) -> auto& { return s.webhook.breaker_cooldown; },
+                              "How long the open circuit breaker refuses calls before it lets one trial through."));
+  t.push_back(map_option("webhook.headers", [](settings& s) -> auto& { return s.webhook.headers; },
+                         "Extra HTTP headers sent with every webhook call (e.g. Authorization)."));
 
   // --- log ---
   t.push_back(string_option("log.level", "info", [](settings& s) -> auto& { return s.log.level; },

@@ -27,6 +27,8 @@ struct topic_settings {
   std::vector<std::string> input;
   std::string sessions;
   std::string deadletter;
+  std::string verdicts;
+  std::string diagnostics;
 };
 
 struct input_settings {
@@ -83,6 +85,28 @@ struct pipeline_settings {
   micros tick_interval{0};
 };
 
+struct judge_settings {
+  std::string rules;  // "builtin:scheduling" or a path to a rules file
+};
+
+struct diagnostics_settings {
+  micros interval{0};  // one diagnosis per interval
+  int64_t burst = 0;
+  int64_t memory_queue = 0;
+};
+
+struct webhook_settings {
+  std::string url;  // empty: no webhook
+  micros timeout{0};
+  int64_t max_attempts = 0;
+  micros backoff_initial{0};
+  micros backoff_max{0};
+  micros retry_after_max{0};
+  int64_t breaker_failures = 0;
+  micros breaker_cooldown{0};
+  std::map<std::string, std::string> headers;
+};
+
 struct log_settings {
   std::string level;
   std::string format;
@@ -98,6 +122,9 @@ struct settings {
   session_settings session;
   state_settings state;
   pipeline_settings pipeline;
+  judge_settings judge;
+  diagnostics_settings diagnostics;
+  webhook_settings webhook;
   log_settings log;
 };
 
