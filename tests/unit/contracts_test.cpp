@@ -169,7 +169,8 @@ void check_strict_and_described(const json& schema, const std::string& at) {
 }
 
 TEST_CASE("the contract schemas are strict and describe every field", "[contracts]") {
-  for (const char* name : {"tracewatch.session.v1.json", "tracewatch.deadletter.v1.json"}) {
+  for (const char* name : {"tracewatch.session.v1.json", "tracewatch.deadletter.v1.json", "tracewatch.verdict.v1.json",
+                           "tracewatch.diagnostic.v1.json"}) {
     std::ifstream in(std::string(TW_SOURCE_DIR "/docs/schemas/") + name);
     REQUIRE(in);
     const json schema = json::parse(in);

@@ -1,0 +1,262 @@
+#include "topics/contracts/diagnostic_json.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <climits>
+#include <cstdint>
+#include <initializer_list>
+
+namespace tw {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+json optional_text(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+json encode_recommendation(const recommendation& r) {
+  json j;
+  j["key"] = optional_text(r.key);
+  j["advice"] = r.advice;
+  return j;
+}
+
+json encode_webhook(const webhook_outcome& w) {
+  json j;
+  j["status"] = w.status;
+  j["http_status"] = w.http_status ? json(*w.http_status) : json(nullptr);
+  j["response"] = optional_text(w.response);
+  j["attempts"] = w.attempts;
+  j["error"] = optional_text(w.error);
+  return j;
+}
+
+}  // namespace
+
+std::string encode_diagnostic_json(const diagnostic& d) {
+  json j;
+  j["schema"] = diagnostic_schema_v1;
+  j["session_id"] = d.session_id;
+  j["revision"] = d.revision;
+  j["verdict"] = to_string(d.verdict);
+  j["intent"] = d.intent;
+  json findings = json::array();
+  for (const auto& f : d.findings) {
+    json fj;
+    fj["expert"] = f.expert;
+    fj["severity"] = to_string(f.level);
+    fj["code"] = f.code;
+    fj["message"] = f.message;
+    fj["observation_ids"] = f.observation_ids;
+    fj["recommendation"] = f.advice ? encode_recommendation(*f.advice) : json(nullptr);
+    findings.push_back(std::move(fj));
+  }
+  j["findings"] = std::move(findings);
+  json recommendations = json::array();
+  for (const auto& r : d.recommendations) recommendations.push_back(encode_recommendation(r));
+  j["recommendations"] = std::move(recommendations);
+  j["webhook"] = d.webhook ? encode_webhook(*d.webhook) : json(nullptr);
+  j["rules_version"] = d.rules_version;
+  // The webhook's response is an excerpt of a foreign body and may not be valid UTF-8: replace
+  // rather than throw, since an exception here would stop the judge.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+namespace {
+
+std::string member_path(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+std::string element_path(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
+
+// Strict reading, as the schema validates: `object` first checks that an object has exactly the
+// contract's members, so the member readers after it can rely on each being there; every value's
+// type is checked before it is read, because nlohmann's get<> throws on a mismatch and a decoder
+// must answer with an error instead. The first problem becomes the error, as "path: why".
+//
+// The subset of verdict_json.cpp's reader that this contract needs. Kept in each file because the
+// contracts are separate files by design; should a third strict decoder appear, this belongs in
+// a shared internal header.
+class reader {
+ public:
+  const std::string& error() const { return error_; }
+
+  bool fail(const std::string& path, std::string_view why) {
+    error_ = (path.empty() ? std::string("document") : path) + ": " + std::string(why);
+    return false;
+  }
+
+  bool object(const json& j, const std::string& path, std::initializer_list<const char*> members) {
+    if (!j.is_object()) return fail(path, "not an object");
+    for (const char* m : members)
+      if (!j.contains(m)) return fail(member_path(path, m), "missing");
+    for (const auto& [key, value] : j.items()) {
+      bool known = false;
+      for (const char* m : members) known = known || key == m;
+      if (!known) return fail(member_path(path, key), "not a member of the contract");
+    }
+    return true;
+  }
+
+  // The member readers: REQUIRES object() accepted `j` with `key` among its members.
+  bool text(const json& j, const std::string& path, const char* key, std::string& out) {
+    return string_value(at(j, key), member_path(path, key), out);
+  }
+
+  bool nonempty_text(const json& j, const std::string& path, const char* key, std::string& out) {
+    if (!text(j, path, key, out)) return false;
+    return !out.empty() || fail(member_path(path, key), "empty");
+  }
+
+  // Null or a non-empty string (the encoder writes an empty value as null); null reads as "".
+  bool optional_text(const json& j, const std::string& path, const char* key, std::string& out) {
+    const json& v = at(j, key);
+    if (v.is_null()) {
+      out.clear();
+      return true;
+    }
+    if (!v.is_string() || v.get_ref<const std::string&>().empty())
+      return fail(member_path(path, key), "neither null nor a non-empty string");
+    out = v.get<std::string>();
+    return true;
+  }
+
+  // An integer in [lo, hi]. Non-negative integers parse as unsigned, so a negative or fractional
+  // number fails the type check like a string would.
+  bool whole(const json& j, const std::string& path, const char* key, uint64_t lo, uint64_t hi, uint64_t& out) {
+    const json& v = at(j, key);
+    if (!v.is_number_unsigned()) return fail(member_path(path, key), "not a non-negative integer");
+    out = v.get<uint64_t>();
+    return (out >= lo && out <= hi) || fail(member_path(path, key), "out of range");
+  }
+
+  // One of `allowed`, by its contract name (to_string).
+  template <class E>
+  bool choice(const json& j, const std::string& path, const char* key, std::initializer_list<E> allowed, E& out) {
+    const json& v = at(j, key);
+    if (v.is_string())
+      for (E e : allowed)
+        if (to_string(e) == v.get_ref<const std::string&>()) {
+          out = e;
+          return true;
+        }
+    return fail(member_path(path, key), "not one of the contract's values");
+  }
+
+  // An array of non-empty strings (ids).
+  bool id_list(const json& j, const std::string& path, const char* key, std::vector<std::string>& out) {
+    return each(j, path, key, [&](const json& e, const std::string& ep) {
+      std::string id;
+      if (!string_value(e, ep, id)) return false;
+      if (id.empty()) return fail(ep, "empty");
+      out.push_back(std::move(id));
+      return true;
+    });
+  }
+
+  // Calls read(element, its path) for each element of the array member; stops at the first false.
+  template <class F>
+  bool each(const json& j, const std::string& path, const char* key, F read) {
+    const json& v = at(j, key);
+    const std::string p = member_path(path, key);
+    if (!v.is_array()) return fail(p, "not an array");
+    for (size_t i = 0; i < v.size(); ++i)
+      if (!read(v[i], element_path(p, i))) return false;
+    return true;
+  }
+
+  static const json& at(const json& j, const char* key) { return *j.find(key); }
+
+ private:
+  bool string_value(const json& v, const std::string& path, std::string& out) {
+    if (!v.is_string()) return fail(path, "not a string");
+    out = v.get<std::string>();
+    return true;
+  }
+
+  std::string error_;
+};
+
+bool read_recommendation(reader& r, const json& j, const std::string& path, recommendation& out) {
+  return r.object(j, path, {"key", "advice"}) && r.optional_text(j, path, "key", out.key) &&
+         r.text(j, path, "advice", out.advice);
+}
+
+bool read_finding(reader& r, const json& j, const std::string& path, finding& out) {
+  if (!(r.object(j, path, {"expert", "severity", "code", "message", "observation_ids", "recommendation"}) &&
+        r.nonempty_text(j, path, "expert", out.expert) &&
+        r.choice(j, path, "severity", {severity::info, severity::warning, severity::critical}, out.level) &&
+        r.nonempty_text(j, path, "code", out.code) && r.text(j, path, "message", out.message) &&
+        r.id_list(j, path, "observation_ids", out.observation_ids)))
+    return false;
+  const json& rec = reader::at(j, "recommendation");
+  if (rec.is_null()) return true;
+  out.advice.emplace();
+  return read_recommendation(r, rec, member_path(path, "recommendation"), *out.advice);
+}
+
+bool read_webhook(reader& r, const json& j, const std::string& path, webhook_outcome& out) {
+  if (!r.object(j, path, {"status", "http_status", "response", "attempts", "error"})) return false;
+  // A string in the model; the webhook client (topics/webhook/webhook_client.hpp) writes only these.
+  const json& status = reader::at(j, "status");
+  if (status != "delivered" && status != "failed" && status != "circuit_open")
+    return r.fail(member_path(path, "status"), "not one of the contract's values");
+  out.status = status.get<std::string>();
+  if (!reader::at(j, "http_status").is_null()) {
+    uint64_t http_status = 0;
+    // Any three-digit code: some servers answer outside 1xx-5xx, and the outcome reports it as is.
+    if (!r.whole(j, path, "http_status", 100, 999, http_status)) return false;
+    out.http_status = static_cast<int>(http_status);
+  }
+  uint64_t attempts = 0;
+  if (!(r.optional_text(j, path, "response", out.response) && r.whole(j, path, "attempts", 0, INT_MAX, attempts) &&
+        r.optional_text(j, path, "error", out.error)))
+    return false;
+  out.attempts = static_cast<int>(attempts);
+  return true;
+}
+
+bool read_diagnostic(reader& r, std::string_view text, diagnostic& d) {
+  const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return r.fail("", "not JSON");
+  // The schema first, so that another contract's document is refused as such.
+  const auto schema = j.is_object() ? j.find("schema") : j.end();
+  if (schema == j.end() || !schema->is_string() || schema->get_ref<const std::string&>() != diagnostic_schema_v1)
+    return r.fail("schema", "not tracewatch.diagnostic.v1");
+  uint64_t revision = 0;
+  if (!(r.object(j, "", {"schema", "session_id", "revision", "verdict", "intent", "findings", "recommendations",
+                         "webhook", "rules_version"}) &&
+        r.nonempty_text(j, "", "session_id", d.session_id) && r.whole(j, "", "revision", 1, UINT32_MAX, revision) &&
+        // Only these verdicts are diagnosed (judge::needs_diagnosis).
+        r.choice(j, "", "verdict", {verdict_status::fail, verdict_status::partial, verdict_status::error}, d.verdict) &&
+        r.nonempty_text(j, "", "intent", d.intent) &&
+        r.each(j, "", "findings", [&](const json& f, const std::string& p) {
+          d.findings.emplace_back();
+          return read_finding(r, f, p, d.findings.back());
+        }) &&
+        r.each(j, "", "recommendations", [&](const json& rec, const std::string& p) {
+          d.recommendations.emplace_back();
+          return read_recommendation(r, rec, p, d.recommendations.back());
+        })))
+    return false;
+  d.revision = static_cast<uint32_t>(revision);
+  if (const json& w = reader::at(j, "webhook"); !w.is_null()) {
+    d.webhook.emplace();
+    if (!read_webhook(r, w, "webhook", *d.webhook)) return false;
+  }
+  return r.nonempty_text(j, "", "rules_version", d.rules_version);
+}
+
+}  // namespace
+
+std::optional<diagnostic> decode_diagnostic_json(std::string_view text, std::string* error) {
+  reader r;
+  diagnostic d;
+  if (!read_diagnostic(r, text, d)) {
+    if (error) *error = r.error();
+    return std::nullopt;
+  }
+  return d;
+}
+
+}  // namespace tw
