@@ -78,6 +78,17 @@ class diagnostician {
   std::shared_ptr<const rule_set> rules_;
 };
 
+// Recommendations are distinct in finding order: one per configuration key (the first finding's
+// advice), and one per advice text for advice without a key.
 diagnostic make_diagnostic(const verdict& v, std::vector<finding> findings, const rule_set& rules);
+
+// Everything judgement does for one completed session, in order: intent, fulfillment, verdict,
+// and — when needs_diagnosis(verdict) — the experts' diagnostic. A pure function of the session
+// and the rules, so `tracewatch judge` can backtest a rules change on a sessions file.
+struct judgement {
+  verdict outcome;
+  std::optional<diagnostic> diagnosis;  // only for fail, partial and error
+};
+judgement judge_session(const session_summary& s, const std::shared_ptr<const rule_set>& rules);
 
 }  // namespace tw::judge
