@@ -1,7 +1,10 @@
 // The message catalogue: every message exchanged between the stages, with who sends it to whom.
 //
-//   source thread ──input_batch──► importer ──parsed_batch──► state stage ──outbox_end──► output stage
-//                 ──control─────►          ──control────────►             ──control────►
+//   source thread ──input_batch──► importer ──parsed_batch──► state stage ──judge_items──► judge actor
+//                 ──control─────►          ──control────────►             ──control─────►
+//   judge actor ──judge_work──► intent actor ──(delegated)──► fulfillment actor ──reply──► judge actor
+//   judge actor ──diagnosis_items──► diagnostic actor ──control──► output stage
+//   state / judge / diagnostic stage ──outbox_end──► output stage
 //
 // Data and control travel the same path, so a control message (a rebalance, the end of a replay,
 // shutdown) is handled only after every batch sent before it. Batches are moved as shared
@@ -18,6 +21,8 @@
 #include <vector>
 
 #include "model/kafka.hpp"
+#include "model/verdict.hpp"
+#include "state/mailbox.hpp"
 #include "state/session_engine.hpp"
 #include "topics/record.hpp"
 
@@ -39,6 +44,31 @@ struct parsed_batch {
 };
 using parsed_batch_ptr = std::shared_ptr<parsed_batch>;
 
+// state stage (or the judge command's reader) → judge actor: completed sessions it enqueued
+// durably (mailbox lane judge), handed over in memory.
+struct judge_items {
+  std::vector<state::mailbox_item> items;
+};
+using judge_items_ptr = std::shared_ptr<judge_items>;
+
+// judge actor → intent actor → fulfillment actor → back to the judge actor (a request the intent
+// actor delegates): one session on its way through judgement. Each stage fills in its part; only
+// the current holder touches it.
+struct judge_work {
+  uint64_t seq = 0;            // its item in the judge mailbox lane
+  std::string session_json;    // as it came (the diagnostic stage needs it again)
+  session_summary session;
+  intent_result intent;
+  fulfillment_result fulfillment;
+};
+using judge_work_ptr = std::shared_ptr<judge_work>;
+
+// judge actor → diagnostic actor: failures it enqueued durably (mailbox lane diagnostics).
+struct diagnosis_items {
+  std::vector<state::mailbox_item> items;
+};
+using diagnosis_items_ptr = std::shared_ptr<diagnosis_items>;
+
 // What the end of a bounded input reports back.
 struct end_report {
   uint64_t open_sessions = 0;
@@ -52,8 +82,10 @@ struct control {
   enum class kind {
     assign,        // partitions assigned: reply with the stored offsets
     revoke,        // partitions revoked: reply once everything before has been applied
-    end_of_input,  // a bounded replay ended: flush if asked, report open sessions, drain output
-    shutdown,      // live run stopping: commit, drain output, stop
+    end_of_input,  // a bounded input ended: flush if asked, report open sessions, judge and diagnose
+                   // everything, drain output
+    shutdown,      // live run stopping: commit, finish the work in hand (queues stay durable), drain
+                   // output, stop
   };
   kind what = kind::shutdown;
   std::vector<topic_partition> partitions;
@@ -74,6 +106,7 @@ struct outbox_end {
 };
 
 using drain_atom = caf::atom_constant<caf::atom("drain")>;  // output stage: deliver, self-sent
+using pump_atom = caf::atom_constant<caf::atom("pump")>;    // judge/diagnostic stage: take work, self-sent
 using poll_atom = caf::atom_constant<caf::atom("poll")>;    // output stage: serve deliveries
 
 }  // namespace tw::actors
@@ -82,3 +115,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tw::actors::input_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tw::actors::parsed_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tw::actors::control_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tw::actors::outbox_end)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tw::actors::judge_items_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tw::actors::judge_work_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tw::actors::diagnosis_items_ptr)

@@ -12,6 +12,7 @@
 #include "topics/kafka/input_consumer.hpp"
 #include "topics/kafka/output_producer.hpp"
 #include "topics/kafka/range_reader.hpp"
+#include "topics/contracts/session_json.hpp"
 #include "topics/sinks.hpp"
 
 namespace tw::actors {
@@ -56,6 +57,32 @@ importer_config importer_config_from(const config::settings& s) {
 }
 
 // kafka.librdkafka for every client, then the client kind's own section on top.
+diagnostic_stage_config diagnostic_config_from(const config::settings& s, std::shared_ptr<const judge::rule_set> rules,
+                                               bool live) {
+  diagnostic_stage_config c;
+  c.rules = std::move(rules);
+  c.diagnostics_topic = s.topics.diagnostics;
+  c.mailbox.memory_capacity = static_cast<size_t>(s.diagnostics.memory_queue);
+  c.mailbox.burst = s.diagnostics.burst;
+  // A bounded replay or backtest has no live downstream to protect, and calls no webhook: it
+  // diagnoses at full speed, with the experts alone.
+  if (live) c.mailbox.interval = s.diagnostics.interval;
+  if (live && !s.webhook.url.empty()) {
+    webhook::webhook_settings w;
+    w.url = s.webhook.url;
+    w.timeout = s.webhook.timeout;
+    w.max_attempts = static_cast<int>(s.webhook.max_attempts);
+    w.backoff_initial = s.webhook.backoff_initial;
+    w.backoff_max = s.webhook.backoff_max;
+    w.retry_after_max = s.webhook.retry_after_max;
+    w.breaker_failures = static_cast<int>(s.webhook.breaker_failures);
+    w.breaker_cooldown = s.webhook.breaker_cooldown;
+    w.headers = s.webhook.headers;
+    c.webhook = std::move(w);
+  }
+  return c;
+}
+
 kafka::client_settings client_settings_from(const config::settings& s, const std::map<std::string, std::string>& own) {
   auto props = s.kafka.librdkafka;
   for (const auto& [k, v] : own) props[k] = v;
@@ -75,7 +102,8 @@ struct pipeline::impl : kafka::rebalance_listener {
   // Declared before the actor handles: handles must be released before the system goes away.
   std::unique_ptr<caf::actor_system_config> system_config;
   std::unique_ptr<caf::actor_system> system;
-  caf::actor importer, state_stage, output;
+  caf::actor importer, state_stage, judge, intent, fulfillment, diagnostic, output;
+  std::shared_ptr<const judge::rule_set> rules;
   std::thread source;
   std::atomic<bool> stop{false};
   std::shared_ptr<std::promise<end_report>> done;
@@ -86,10 +114,20 @@ struct pipeline::impl : kafka::rebalance_listener {
   ~impl() override {
     request_stop();
     if (source.joinable()) source.join();
-    importer = caf::actor{};
-    state_stage = caf::actor{};
-    output = caf::actor{};
+    release_handles();
     if (system) system->await_all_actors_done();
+  }
+
+  void release_handles() {
+    importer = state_stage = judge = intent = fulfillment = diagnostic = output = caf::actor{};
+  }
+
+  run_result load_rules() {
+    auto r = settings.judge.rules.rfind("builtin:", 0) == 0 ? judge::builtin_rules()
+                                                             : judge::load_rules_file(settings.judge.rules);
+    if (!r) return run_result{false, "judge.rules: " + r.error->to_string(), 0, {}};
+    rules = r.rules;
+    return {};
   }
 
   void request_stop() { stop = true; }
@@ -107,20 +145,36 @@ struct pipeline::impl : kafka::rebalance_listener {
     return {};
   }
 
-  void spawn_stages(bool live) {
+  // The stages after the input: judge, diagnostic and output. `live`: rate limits and the
+  // webhook apply (a bounded replay runs at full speed and calls nothing outside).
+  void spawn_judgement(bool live) {
     system_config = std::make_unique<caf::actor_system_config>();
-    // Two scheduler threads on two cores; the state and output stages have threads of their own.
+    // Two scheduler threads on two cores; the state, judge, diagnostic and output stages have
+    // threads of their own.
     system_config->set("scheduler.max-threads", 2);
     system_config->set("logger.verbosity", caf::atom("quiet"));
     system = std::make_unique<caf::actor_system>(*system_config);
     output = system->spawn<caf::detached>(output_actor, store, writer, &clk,
                                           live ? duration(std::chrono::seconds(10)) : duration::max(), shared);
+    diagnostic = system->spawn<caf::detached>(diagnostic_actor, output, store, diagnostic_config_from(settings, rules, live),
+                                              &clk, shared);
+    fulfillment = system->spawn(fulfillment_actor, rules);
+    intent = system->spawn(intent_actor, fulfillment, rules);
+    judge_stage_config jc;
+    jc.rules = rules;
+    jc.verdicts_topic = settings.topics.verdicts;
+    jc.memory_queue = static_cast<size_t>(settings.diagnostics.memory_queue);
+    judge = system->spawn<caf::detached>(judge_actor, intent, diagnostic, output, store, jc, &clk, shared);
+  }
+
+  void spawn_stages(bool live) {
+    spawn_judgement(live);
     state_stage_config sc;
     sc.engine = engine_config_from(settings);
     sc.live = live;
     sc.tick_interval = settings.pipeline.tick_interval;
     sc.idle_timeout = settings.time.idle_timeout;
-    state_stage = system->spawn<caf::detached>(state_actor, output, store, sc, &clk, shared);
+    state_stage = system->spawn<caf::detached>(state_actor, judge, output, store, sc, &clk, shared);
     importer = system->spawn(importer_actor, state_stage, importer_config_from(settings), shared);
   }
 
@@ -145,6 +199,8 @@ struct pipeline::impl : kafka::rebalance_listener {
   }
   void on_revoked(const std::vector<topic_partition>& tps) override { ask(control::kind::revoke, tps); }
 
+  // Sends `what` down the pipeline from its first stage (the importer, or the judge actor when
+  // judging sessions alone).
   std::future<end_report> finish(control::kind what, bool flush) {
     auto c = std::make_shared<control>();
     c->what = what;
@@ -152,7 +208,7 @@ struct pipeline::impl : kafka::rebalance_listener {
     done = std::make_shared<std::promise<end_report>>();
     c->done_reply = done;
     auto fut = done->get_future();
-    caf::anon_send(importer, c);
+    caf::anon_send(importer ? importer : judge, c);
     return fut;
   }
 
@@ -287,6 +343,49 @@ struct pipeline::impl : kafka::rebalance_listener {
     }
     return {};
   }
+
+  // The judge command's input: completed sessions, one tracewatch.session.v1 per line, enqueued
+  // for judgement exactly as the state stage enqueues them.
+  run_result feed_sessions(const std::string& path) {
+    std::ifstream file;
+    std::istream* in = &std::cin;
+    if (path != "-") {
+      file.open(path, std::ios::binary);
+      if (!file) return run_result{false, "cannot read " + path, 0, {}};
+      in = &file;
+    }
+    state::mailbox_writer queue(*store, state::mailbox_lane::judge);
+    if (auto st = queue.open(); !st.ok()) return run_result{false, st.message, 0, {}};
+    auto items = std::make_shared<judge_items>();
+    rocksdb::WriteBatch batch;
+    auto flush_batch = [&]() -> bool {
+      if (items->items.empty()) return true;
+      queue.save(batch);
+      auto s = store->db()->Write(store->write_options(), &batch);
+      if (!s.ok()) return false;
+      batch.Clear();
+      caf::anon_send(judge, items);
+      items = std::make_shared<judge_items>();
+      return true;
+    };
+    std::string line;
+    int64_t line_no = 0;
+    while (std::getline(*in, line)) {
+      ++line_no;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.find_first_not_of(" \t") == std::string::npos) continue;
+      std::string why;
+      if (!decode_session_json(line, &why)) {
+        log::warn("not a tracewatch.session.v1 document; skipped", {{"line", line_no}, {"error", why}});
+        ++shared->probes.judge.invalid;
+        continue;
+      }
+      items->items.push_back(queue.put(batch, std::move(line), clk.now()));
+      if (items->items.size() >= 500 && !flush_batch()) return run_result{false, "writing the judge queue failed", 0, {}};
+    }
+    if (!flush_batch()) return run_result{false, "writing the judge queue failed", 0, {}};
+    return {};
+  }
 };
 
 pipeline::pipeline(config::settings settings, const clock& clk) : impl_(std::make_unique<impl>(std::move(settings), clk)) {}
@@ -299,6 +398,7 @@ bool pipeline::failed() const { return impl_->shared->failed; }
 
 run_result pipeline::start_live() {
   auto& m = *impl_;
+  if (auto r = m.load_rules(); !r.ok) return r;
   if (auto r = m.open_store(); !r.ok) return r;
   std::unique_ptr<kafka::output_producer> producer;
   if (auto st = kafka::output_producer::create(producer_settings_from(m.settings), producer); !st.ok())
@@ -328,9 +428,7 @@ run_result pipeline::wait() {
     out.ok = false;
     out.error = m.shared->failure();
   }
-  m.importer = caf::actor{};
-  m.state_stage = caf::actor{};
-  m.output = caf::actor{};
+  m.release_handles();
   m.system->await_all_actors_done();
   log::info("pipeline stopped", {{"ok", out.ok}});
   return out;
@@ -338,10 +436,13 @@ run_result pipeline::wait() {
 
 run_result pipeline::run_replay(const replay_options& opts) {
   auto& m = *impl_;
+  if (auto r = m.load_rules(); !r.ok) return r;
   if (auto r = m.open_store(); !r.ok) return r;
   auto w = std::make_shared<stream_writer>();
   w->route(m.settings.topics.sessions, opts.sessions_out);
   w->route(m.settings.topics.deadletter, opts.deadletter_out);
+  w->route(m.settings.topics.verdicts, opts.verdicts_out);
+  w->route(m.settings.topics.diagnostics, opts.diagnostics_out);
   m.writer = w;
   m.spawn_stages(/*live=*/false);
 
@@ -354,9 +455,28 @@ run_result pipeline::run_replay(const replay_options& opts) {
   out.error = m.shared->failed ? m.shared->failure() : report.error;
   out.open_sessions = report.open_sessions;
   out.open_session_ids = report.open_session_ids;
-  m.importer = caf::actor{};
-  m.state_stage = caf::actor{};
-  m.output = caf::actor{};
+  m.release_handles();
+  m.system->await_all_actors_done();
+  return out;
+}
+
+run_result pipeline::run_judge(const judge_options& opts) {
+  auto& m = *impl_;
+  if (auto r = m.load_rules(); !r.ok) return r;
+  if (auto r = m.open_store(); !r.ok) return r;
+  auto w = std::make_shared<stream_writer>();
+  w->route(m.settings.topics.verdicts, opts.verdicts_out);
+  w->route(m.settings.topics.diagnostics, opts.diagnostics_out);
+  m.writer = w;
+  m.spawn_judgement(/*live=*/false);
+  auto fed = m.feed_sessions(opts.input_path);
+  if (!fed.ok) m.shared->fail(fed.error);
+  auto fut = m.finish(control::kind::end_of_input, false);
+  auto report = m.await(fut);
+  run_result out;
+  out.ok = report.ok && !m.shared->failed;
+  out.error = m.shared->failed ? m.shared->failure() : report.error;
+  m.release_handles();
   m.system->await_all_actors_done();
   return out;
 }

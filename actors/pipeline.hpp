@@ -19,6 +19,7 @@
 #include "config/settings.hpp"
 #include "model/clock.hpp"
 #include "state/engine_probe.hpp"
+#include "state/mailbox.hpp"
 
 namespace tw::actors {
 
@@ -30,9 +31,28 @@ struct importer_probe {
   std::atomic<uint64_t> bytes{0};
 };
 
+struct judge_probe {
+  state::mailbox_probe queue;                     // sessions waiting for judgement
+  std::atomic<uint64_t> judged{0};
+  std::atomic<uint64_t> by_verdict[5] = {};       // indexed by verdict_status
+  std::atomic<uint64_t> diagnoses_requested{0};
+  std::atomic<uint64_t> invalid{0};               // items that were not sessions (logged, dropped)
+};
+
+struct diagnostic_probe {
+  state::mailbox_probe queue;                     // failures waiting for diagnosis (rate-limited)
+  std::atomic<uint64_t> diagnosed{0};
+  std::atomic<uint64_t> findings{0};
+  std::atomic<uint64_t> webhook_delivered{0};
+  std::atomic<uint64_t> webhook_failed{0};
+  std::atomic<uint64_t> webhook_circuit_open{0};
+};
+
 struct pipeline_probes {
   importer_probe importer;
   state::engine_probe engine;
+  judge_probe judge;
+  diagnostic_probe diagnostic;
   output_probe output;
   std::atomic<int64_t> in_flight_records{0};  // consumed, not yet committed by the state stage
   std::atomic<uint64_t> pauses{0};            // times the consumer paused for backpressure
@@ -43,7 +63,17 @@ struct replay_options {
   std::vector<std::string> topics;  // instead of a file: these topics, up to their current end
   std::ostream* sessions_out = nullptr;
   std::ostream* deadletter_out = nullptr;  // null: dead letters are counted, not kept
+  std::ostream* verdicts_out = nullptr;    // null: verdicts are counted, not kept
+  std::ostream* diagnostics_out = nullptr;
   bool flush = false;               // complete the sessions still open at the end
+};
+
+// Judgement alone, from completed sessions (tracewatch.session.v1, one per line): backtesting a
+// rules change without re-importing traces.
+struct judge_options {
+  std::string input_path;  // "-" for stdin
+  std::ostream* verdicts_out = nullptr;
+  std::ostream* diagnostics_out = nullptr;
 };
 
 struct run_result {
@@ -65,6 +95,8 @@ class pipeline {
   run_result start_live();
   // Replay mode: runs to the end of the input and returns.
   run_result run_replay(const replay_options& opts);
+  // Judges a file of completed sessions and returns.
+  run_result run_judge(const judge_options& opts);
 
   // Asks a live pipeline to stop: the consumer leaves the group, what was consumed is committed,
   // the outbox is drained (bounded wait). Safe from any thread, including a signal-watching one.

@@ -12,7 +12,10 @@
 #include "actors/messages.hpp"
 #include "actors/output_stage.hpp"
 #include "actors/pipeline.hpp"
+#include "judge/judge.hpp"
+#include "state/codec.hpp"
 #include "state/session_engine.hpp"
+#include "topics/webhook/webhook_client.hpp"
 #include "state/store.hpp"
 #include "topics/formats/formats.hpp"
 
@@ -57,11 +60,55 @@ struct state_stage_config {
   duration idle_timeout{std::chrono::seconds(30)};
 };
 
+struct judge_stage_config {
+  std::shared_ptr<const judge::rule_set> rules;
+  std::string verdicts_topic;
+  size_t memory_queue = 1000;   // sessions held in memory while waiting for judgement
+  size_t max_in_flight = 64;    // sessions between the judge actor and the rule actors
+};
+
+struct diagnostic_stage_config {
+  std::shared_ptr<const judge::rule_set> rules;
+  std::string diagnostics_topic;
+  state::mailbox_settings mailbox;                // the rate limit lives here
+  std::optional<webhook::webhook_settings> webhook;
+};
+
+// What the judge stage enqueues for diagnosis: the session and its verdict, as they were written.
+// payload := u8(version = 1) bytes(session json) bytes(verdict json)
+inline std::string encode_diagnosis_request(const std::string& session_json, const std::string& verdict_json) {
+  std::string out;
+  state::writer w(out);
+  w.u8(1);
+  w.bytes(session_json);
+  w.bytes(verdict_json);
+  return out;
+}
+inline bool decode_diagnosis_request(std::string_view payload, std::string& session_json, std::string& verdict_json) {
+  state::reader r(payload);
+  if (r.u8() != 1) return false;
+  session_json = std::string(r.bytes());
+  verdict_json = std::string(r.bytes());
+  return r.ok() && r.at_end();
+}
+
 // Runs on the CAF scheduler: parsing is CPU work, never blocking.
 caf::behavior importer_actor(caf::event_based_actor* self, caf::actor next, importer_config cfg, shared_ptr_t shared);
 // Detached (own thread): RocksDB writes may stall.
-caf::behavior state_actor(caf::event_based_actor* self, caf::actor output, std::shared_ptr<state::store> store,
-                          state_stage_config cfg, const clock* clk, shared_ptr_t shared);
+caf::behavior state_actor(caf::event_based_actor* self, caf::actor judge, caf::actor output,
+                          std::shared_ptr<state::store> store, state_stage_config cfg, const clock* clk,
+                          shared_ptr_t shared);
+// Rule actors: on the CAF scheduler (CPU work over one session).
+caf::behavior intent_actor(caf::event_based_actor* self, caf::actor fulfillment,
+                           std::shared_ptr<const judge::rule_set> rules);
+caf::behavior fulfillment_actor(caf::event_based_actor* self, std::shared_ptr<const judge::rule_set> rules);
+// Detached (own thread): owns the judge queue and writes verdicts to RocksDB.
+caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::actor diagnostic, caf::actor output,
+                          std::shared_ptr<state::store> store, judge_stage_config cfg, const clock* clk,
+                          shared_ptr_t shared);
+// Detached (own thread): the rate-limited diagnoses; the webhook call blocks.
+caf::behavior diagnostic_actor(caf::event_based_actor* self, caf::actor output, std::shared_ptr<state::store> store,
+                               diagnostic_stage_config cfg, const clock* clk, shared_ptr_t shared);
 // Detached (own thread): producer polls block.
 caf::behavior output_actor(caf::event_based_actor* self, std::shared_ptr<state::store> store,
                            std::shared_ptr<record_writer> writer, const clock* clk, duration drain_timeout,

@@ -1,6 +1,6 @@
 // The state stage's shell: owns the session_engine (and so the RocksDB write path), applies
-// batches, answers rebalances, ticks for idle partitions, and tells the output stage how far the
-// outbox has grown.
+// batches, answers rebalances, ticks for idle partitions, hands completed sessions to the judge
+// stage, and tells the output stage how far its outbox lane has grown.
 #include <memory>
 
 #include "actors/stages.hpp"
@@ -15,8 +15,9 @@ struct state_stage_state {
 };
 }  // namespace
 
-caf::behavior state_actor(caf::event_based_actor* self, caf::actor output, std::shared_ptr<state::store> store,
-                          state_stage_config cfg, const clock* clk, shared_ptr_t shared) {
+caf::behavior state_actor(caf::event_based_actor* self, caf::actor judge, caf::actor output,
+                          std::shared_ptr<state::store> store, state_stage_config cfg, const clock* clk,
+                          shared_ptr_t shared) {
   auto st = std::make_shared<state_stage_state>();
   st->engine = std::make_unique<state::session_engine>(*store, cfg.engine, shared->probes.engine);
   auto fail = [=](const state::store_status& s) {
@@ -30,6 +31,17 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor output, std::
     fail(s);
     return {};
   }
+  // After each commit: the judge stage gets the sessions the commit enqueued (they are durable
+  // already; this only saves it reading them back), the output stage the outbox's new end.
+  auto committed = [=] {
+    auto items = st->engine->take_judge_items();
+    if (!items.empty()) {
+      auto msg = std::make_shared<judge_items>();
+      msg->items = std::move(items);
+      self->send(judge, msg);
+    }
+    self->send(output, outbox_end{state::outbox_lane::sessions, st->engine->outbox_end()});
+  };
   self->send(output, outbox_end{state::outbox_lane::sessions, st->engine->outbox_end()});
   if (cfg.live) self->delayed_send(self, cfg.tick_interval, caf::tick_atom::value);
   return {
@@ -43,12 +55,12 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor output, std::
         }
         shared->probes.in_flight_records -= n;
         shared->notify_progress();
-        self->send(output, outbox_end{state::outbox_lane::sessions, st->engine->outbox_end()});
+        committed();
       },
       [=](caf::tick_atom) {
         if (st->stopping) return;
         if (auto s = st->engine->tick(clk->now(), cfg.idle_timeout); !s.ok()) return fail(s);
-        self->send(output, outbox_end{state::outbox_lane::sessions, st->engine->outbox_end()});
+        committed();
         self->delayed_send(self, cfg.tick_interval, caf::tick_atom::value);
       },
       [=](const control_ptr& c) {
@@ -78,17 +90,17 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor output, std::
               report.ok = false;
               report.error = s.message;
             }
-            // The output stage answers once everything up to here is delivered.
-            self->send(output, outbox_end{state::outbox_lane::sessions, st->engine->outbox_end()});
-            self->send(output, c);
+            // Judged, diagnosed and delivered, the output stage answers.
+            committed();
+            self->send(judge, c);
             st->stopping = true;
             self->quit();
             break;
           }
           case control::kind::shutdown:
             st->stopping = true;
-            self->send(output, outbox_end{state::outbox_lane::sessions, st->engine->outbox_end()});
-            self->send(output, c);
+            committed();
+            self->send(judge, c);
             self->quit();
             break;
         }

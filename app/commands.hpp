@@ -25,10 +25,22 @@ struct replay_args {
   std::vector<std::string> topics;      // or: these Kafka topics, up to their current end
   std::optional<std::string> out;       // sessions; stdout when absent
   std::optional<std::string> deadletter_out;
+  std::optional<std::string> verdicts_out;
+  std::optional<std::string> diagnostics_out;
   std::optional<std::string> state_dir; // keep state here (default: a temporary directory)
   bool flush = false;
 };
 int replay_command(const replay_args& a);
+
+struct judge_args {
+  config_source cfg;
+  std::string input;                    // sessions (tracewatch.session.v1), one per line; "-" for stdin
+  std::optional<std::string> rules;     // a rules file (overrides judge.rules)
+  std::optional<std::string> out;       // verdicts; stdout when absent
+  std::optional<std::string> diagnostics_out;
+};
+int judge_command(const judge_args& a);
+int rules_check_command(const std::string& path);
 
 struct demo_args {
   config_source cfg;

@@ -4,6 +4,7 @@
 
 #include "config/loader.hpp"
 #include "config/options.hpp"
+#include "judge/judge.hpp"
 #include "model/log.hpp"
 
 namespace tw::app {
@@ -31,6 +32,16 @@ std::optional<config::settings> load_settings(const config_source& src, const st
   if (auto err = config::validate(*r.value)) {
     std::cerr << "tracewatch: configuration error: " << err->to_string() << "\n";
     return std::nullopt;
+  }
+  // The rules are configuration too: a bad rules file stops the start, naming the key and the
+  // place in the file.
+  const auto& rules = r.value->judge.rules;
+  if (rules.rfind("builtin:", 0) != 0) {
+    auto loaded = judge::load_rules_file(rules);
+    if (!loaded) {
+      std::cerr << "tracewatch: configuration error: judge.rules: " << rules << ": " << loaded.error->to_string() << "\n";
+      return std::nullopt;
+    }
   }
   return std::move(r.value);
 }

@@ -4,6 +4,8 @@
 //   tracewatch replay  FILE [--out FILE] [--flush] ...        a file of messages, same code path
 //   tracewatch demo    [--duration 60s] ...                   embedded broker + synthetic calls
 //   tracewatch generate [-n EVENTS] [--topic T | -o FILE]     synthetic calls (load generator)
+//   tracewatch judge   SESSIONS [--rules FILE] [-o FILE]      judgement alone (backtesting rules)
+//   tracewatch rules   check FILE                             validate a rules file
 //   tracewatch config  check|show|docs                        configuration tools
 #include <CLI/CLI.hpp>
 
@@ -49,7 +51,19 @@ int main(int argc, char** argv) {
   rp->add_option("--state-dir", replay.state_dir,
                  "Keep the state here (default: a temporary directory; state.dir is not used, so a replay never "
                  "touches a live run's state)");
+  rp->add_option("--verdicts-out", replay.verdicts_out, "Write verdicts here (otherwise only counted)");
+  rp->add_option("--diagnostics-out", replay.diagnostics_out, "Write diagnostics here (otherwise only counted)");
   rp->add_flag("--flush", replay.flush, "Complete the sessions still open at the end of the input");
+
+  judge_args judge;
+  auto* jd = app.add_subcommand("judge",
+                                "Judge completed sessions (tracewatch.session.v1, one per line) again: backtest a "
+                                "rules change without re-importing traces");
+  jd->add_option("input", judge.input, "Sessions file, one per line; - for stdin")->required();
+  add_config_options(jd, judge.cfg);
+  jd->add_option("-r,--rules", judge.rules, "Rules file to judge with (overrides judge.rules)");
+  jd->add_option("-o,--out", judge.out, "Write verdicts here instead of stdout");
+  jd->add_option("--diagnostics-out", judge.diagnostics_out, "Write diagnostics here (otherwise only counted)");
 
   demo_args demo;
   auto* dm = app.add_subcommand("demo", "Embedded broker, synthetic calls and the live pipeline, printing sessions");
@@ -72,6 +86,12 @@ int main(int argc, char** argv) {
   gn->add_option("--brokers", gen.brokers, "Kafka brokers for --topic")->capture_default_str();
   gen_out->excludes(gen_topic);
 
+  auto* rules = app.add_subcommand("rules", "Rules tools");
+  rules->require_subcommand(1);
+  std::string rules_path;
+  auto* rules_check = rules->add_subcommand("check", "Validate a rules file; exit 2 names what is wrong and where");
+  rules_check->add_option("file", rules_path, "Rules file (or builtin:scheduling)")->required();
+
   auto* cfg = app.add_subcommand("config", "Configuration tools");
   cfg->require_subcommand(1);
   config_source check_cfg, show_cfg;
@@ -89,6 +109,8 @@ int main(int argc, char** argv) {
   }
   if (*run) return run_command(run_cfg);
   if (*rp) return replay_command(replay);
+  if (*jd) return judge_command(judge);
+  if (*rules_check) return rules_check_command(rules_path);
   if (*dm) return demo_command(demo);
   if (*gn) return generate_command(gen);
   if (*check) return config_check_command(check_cfg);

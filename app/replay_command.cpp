@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <tuple>
 
 #include "actors/pipeline.hpp"
 #include "app/commands.hpp"
@@ -40,14 +41,20 @@ int replay_command(const replay_args& a) {
     }
     out = &out_file;
   }
+  std::ofstream verdicts_file, diagnostics_file;
   std::ostream* dl = nullptr;
-  if (a.deadletter_out) {
-    dl_file.open(*a.deadletter_out, std::ios::binary | std::ios::trunc);
-    if (!dl_file) {
-      std::cerr << "tracewatch: cannot write " << *a.deadletter_out << "\n";
+  std::ostream* verdicts = nullptr;
+  std::ostream* diagnostics = nullptr;
+  for (auto [path, file, stream] : {std::tuple{&a.deadletter_out, &dl_file, &dl},
+                                    std::tuple{&a.verdicts_out, &verdicts_file, &verdicts},
+                                    std::tuple{&a.diagnostics_out, &diagnostics_file, &diagnostics}}) {
+    if (!*path) continue;
+    file->open(**path, std::ios::binary | std::ios::trunc);
+    if (!*file) {
+      std::cerr << "tracewatch: cannot write " << **path << "\n";
       return exit_usage;
     }
-    dl = &dl_file;
+    *stream = file;
   }
 
   int code = exit_ok;
@@ -58,6 +65,8 @@ int replay_command(const replay_args& a) {
     opts.topics = a.topics;
     opts.sessions_out = out;
     opts.deadletter_out = dl;
+    opts.verdicts_out = verdicts;
+    opts.diagnostics_out = diagnostics;
     opts.flush = a.flush;
     auto r = p.run_replay(opts);
     const auto& probes = p.probes();
@@ -67,6 +76,8 @@ int replay_command(const replay_args& a) {
                {"rejected", probes.importer.rejected.load()},
                {"sessions_emitted", probes.engine.revisions_emitted.load()},
                {"dead_letters", probes.engine.dead_letters.load()},
+               {"verdicts", probes.judge.judged.load()},
+               {"diagnostics", probes.diagnostic.diagnosed.load()},
                {"still_open", r.open_sessions}});
     if (!r.ok) {
       log::error("replay failed", {{"error", r.error}});

@@ -402,7 +402,7 @@ std::vector<option_spec> build_table() {
   t.push_back(duration_option("webhook.backoff_max", "30s", micros(1000), micros(3600LL * 1000000),
                               "caps the exponential backoff", [](settings& s) -> auto& { return s.webhook.backoff_max; },
                               "Longest wait between retries."));
-  t.push_back(duration_option("webhook.retry_after_max", "60s", micros(1000), micros(3600LL * 1000000),
+  t.push_back(duration_option("webhook.retry_after_max", "1m", micros(1000), micros(3600LL * 1000000),
                               "a server's Retry-After is honoured up to this",
                               [](settings& s) -> auto& { return s.webhook.retry_after_max; },
                               "Longest Retry-After (from a 429 or 503 answer) that is honoured; longer ones are cut."));
@@ -410,7 +410,7 @@ std::vector<option_spec> build_table() {
                              [](settings& s) -> auto& { return s.webhook.breaker_failures; },
                              "The circuit breaker opens after this many consecutive failed calls: later calls "
                              "are not attempted until webhook.breaker_cooldown has passed."));
-  t.push_back(duration_option("webhook.breaker_cooldown", "60s", micros(1000000), micros(86400LL * 1000000),
+  t.push_back(duration_option("webhook.breaker_cooldown", "1m", micros(1000000), micros(86400LL * 1000000),
                               "how long an open breaker waits before one trial call",
                               [](settings& s) -> auto& { return s.webhook.breaker_cooldown; },
                               "How long the open circuit breaker refuses calls before it lets one trial through."));

@@ -240,6 +240,7 @@ enum class step {
   closing,       // thanks and goodbye
   escalate,      // the caller wants a person -> transfer_to_human
   give_up,       // the caller gives up after failures
+  agent_failure, // the agent's LLM call fails; it apologises with a canned reply and the call ends
 };
 
 struct turn_spec {
@@ -350,6 +351,9 @@ class call_builder {
   void emit(std::vector<pending_event>& out, std::string_view envelope_id, std::string_view type,
             event_time activity, std::string_view body);
   // `conversation`: the elements of the generation's input messages array, as JSON.
+  // An LLM call that failed: level ERROR with the provider's error, no output, no usage.
+  void add_failed_generation(std::vector<pending_event>& out, const std::string& trace_id, const std::string& id,
+                             event_time& t, std::string_view conversation, std::string_view error);
   void add_generation(std::vector<pending_event>& out, const std::string& trace_id, const std::string& id, int turn,
                       event_time& t, std::string_view conversation, std::string_view reply,
                       int64_t extra_input_tokens, bool picks_tool);
@@ -385,6 +389,8 @@ void call_builder::draw_plan_and_facts(event_time start) {
     plan_.outcome = call_outcome::tool_failed;
   } else if (outcome_draw < (edge += options_.transfer_fraction)) {
     plan_.outcome = call_outcome::transferred;
+  } else if (outcome_draw < (edge += options_.agent_error_fraction)) {
+    plan_.outcome = call_outcome::agent_error;
   } else {
     plan_.outcome = call_outcome::fulfilled;
   }
@@ -493,6 +499,10 @@ std::vector<turn_spec> call_builder::script() {
     case call_outcome::transferred:
       if (!question && rng_.chance(0.5)) core.push_back({step::commit, true});
       core.push_back({step::escalate});
+      break;
+    case call_outcome::agent_error:
+      // The next step would have done the work; the model fails there instead.
+      core.push_back({step::agent_failure});
       break;
     case call_outcome::abandoned:
       break;  // handled above
@@ -648,6 +658,37 @@ void call_builder::add_generation(std::vector<pending_event>& out, const std::st
   t = end;
 }
 
+void call_builder::add_failed_generation(std::vector<pending_event>& out, const std::string& trace_id,
+                                         const std::string& id, event_time& t, std::string_view conversation,
+                                         std::string_view error) {
+  const event_time start = t + std::chrono::milliseconds(rng_.between(5, 120));
+  const event_time end = start + std::chrono::milliseconds(rng_.between(200, 3000));
+  plan_.generations += 1;
+  plan_.llm_errors += 1;
+  std::string body;
+  json_writer w(body);
+  w.open_object()
+      .field("id", id)
+      .field("traceId", trace_id)
+      .field("name", "chat")
+      .field("startTime", format_iso8601(start))
+      .field("endTime", format_iso8601(end))
+      .field("model", facts_.model->name)
+      .key("input")
+      .open_object()
+      .key("messages")
+      .open_array()
+      .raw(conversation)
+      .close_array()
+      .close_object()
+      .field("level", "ERROR")
+      .field("statusMessage", error)
+      .field("environment", "production")
+      .close_object();
+  emit(out, id + "-create", "generation-create", end, body);
+  t = end;
+}
+
 call_builder::turn_text call_builder::compose(const turn_spec& spec) {
   const call_facts& f = facts_;
   const call_intent intent = plan_.intent;
@@ -762,6 +803,11 @@ call_builder::turn_text call_builder::compose(const turn_spec& spec) {
       out.utterance = rng_.pick(give_ups);
       out.reply = "I'm sorry I couldn't complete that today. Please call back later or use our online portal.";
       break;
+    case step::agent_failure:
+      out.utterance = intent == call_intent::question ? "Are you still there? Can you hear me?"
+                                                      : "Yes, that works for me. Please go ahead.";
+      out.reply = "I'm sorry, I'm having technical difficulties right now. Please call back in a few minutes.";
+      break;
   }
   return out;
 }
@@ -785,7 +831,11 @@ std::vector<pending_event> call_builder::render_turn(const turn_spec& spec, int 
   std::string conversation = system_message;
   append_message(conversation, "user", utterance);
 
-  if (tool.empty()) {
+  if (spec.kind == step::agent_failure) {
+    static constexpr const char* llm_errors[] = {"429 Too Many Requests: rate limit exceeded",
+                                                 "upstream model timeout after 30s", "502 Bad Gateway from model provider"};
+    add_failed_generation(events, trace_id, trace_id + "-gen1", t, conversation, rng_.pick(llm_errors));
+  } else if (tool.empty()) {
     add_generation(events, trace_id, trace_id + "-gen1", n, t, conversation, reply, 0, false);
   } else {
     const std::string interim = rng_.pick(interim_replies);
@@ -938,6 +988,7 @@ generated_call call_builder::build(event_time start) {
     const std::string trace_id = plan_.session_id + "-t" + std::to_string(turns.size());
     const char* reason = plan_.outcome == call_outcome::transferred ? "transferred"
                          : plan_.outcome == call_outcome::abandoned ? "line_dropped"
+                         : plan_.outcome == call_outcome::agent_error ? "agent_error"
                                                                     : "caller_hung_up";
     std::string body;
     json_writer(body)
@@ -980,6 +1031,7 @@ std::string_view to_string(call_outcome o) {
     case call_outcome::tool_failed: return "tool_failed";
     case call_outcome::transferred: return "transferred";
     case call_outcome::abandoned: return "abandoned";
+    case call_outcome::agent_error: return "agent_error";
   }
   return "unknown";
 }
@@ -1007,14 +1059,16 @@ std::optional<std::string> validate(const generator_options& o) {
   const std::pair<const char*, double> fractions[] = {{"abandoned_fraction", o.abandoned_fraction},
                                                       {"tool_failure_fraction", o.tool_failure_fraction},
                                                       {"transfer_fraction", o.transfer_fraction},
+                                                      {"agent_error_fraction", o.agent_error_fraction},
                                                       {"duplicate_fraction", o.duplicate_fraction},
                                                       {"shuffle_fraction", o.shuffle_fraction},
                                                       {"batch_fraction", o.batch_fraction}};
   for (const auto& [name, value] : fractions) {
     if (!(value >= 0.0 && value <= 1.0)) return std::string(name) + ": must be in [0, 1]";
   }
-  if (o.abandoned_fraction + o.tool_failure_fraction + o.transfer_fraction > 1.0)
-    return std::string("abandoned_fraction + tool_failure_fraction + transfer_fraction: must not exceed 1");
+  if (o.abandoned_fraction + o.tool_failure_fraction + o.transfer_fraction + o.agent_error_fraction > 1.0)
+    return std::string(
+        "abandoned_fraction + tool_failure_fraction + transfer_fraction + agent_error_fraction: must not exceed 1");
   if (o.max_shuffle.count() < 0) return std::string("max_shuffle: must not be negative");
   if (o.turn_interval < std::chrono::milliseconds(1)) return std::string("turn_interval: must be at least 1 ms");
   if (o.end_marker.empty()) return std::string("end_marker: must not be empty");

@@ -61,7 +61,9 @@ std::string_view to_string(call_intent i);
 //               (questions: the insurance lookup, lookup_patient, failed)
 //   transferred the last tool call is a successful transfer_to_human
 //   abandoned   1-3 turns, the caller dropped before the key tool ran
-enum class call_outcome { fulfilled, tool_failed, transferred, abandoned };
+//   agent_error the agent's LLM call failed (level ERROR, no output) where the key tool would have
+//               run; the agent apologised with a canned reply and the call ended
+enum class call_outcome { fulfilled, tool_failed, transferred, abandoned, agent_error };
 std::string_view to_string(call_outcome o);
 
 // How the Kafka message key is chosen.
@@ -87,6 +89,7 @@ struct call_plan {
   int generations = 0;   // generation observations (a create plus its update count once)
   int tool_calls = 0;
   int tool_errors = 0;   // tool observations with level ERROR
+  int llm_errors = 0;    // generation observations with level ERROR
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
   double cost_usd = 0;   // the sum of costDetails.total (kept in integer nanodollars, then converted)
@@ -114,6 +117,7 @@ struct generator_options {
   double abandoned_fraction = 0.12;
   double tool_failure_fraction = 0.15;
   double transfer_fraction = 0.06;
+  double agent_error_fraction = 0.04;
   // Fraction of messages produced twice (a producer retry), in [0, 1].
   double duplicate_fraction = 0.03;
   // Fraction of messages sent late, by up to max_shuffle, in [0, 1]. Late messages overtake

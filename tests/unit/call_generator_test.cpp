@@ -46,6 +46,7 @@ struct observed {
   std::set<std::string> generation_ids;
   int tool_calls = 0;
   int tool_errors = 0;
+  int llm_errors = 0;
   bool hangup = false;
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
@@ -72,6 +73,7 @@ observed observe(const generated_call& call, const std::string& end_marker = "ha
       if (type == "trace-create") o.trace_ids.insert(body["id"].get<std::string>());
       if (type == "generation-create" || type == "generation-update") {
         o.generation_ids.insert(body["id"].get<std::string>());
+        if (body.value("level", "") == "ERROR") ++o.llm_errors;
         if (body.contains("usageDetails")) {
           o.input_tokens += body["usageDetails"]["input"].get<int64_t>();
           o.output_tokens += body["usageDetails"]["output"].get<int64_t>();
@@ -215,6 +217,7 @@ TEST_CASE("the plan matches the events it describes") {
     CHECK(static_cast<int>(o.generation_ids.size()) == plan.generations);
     CHECK(o.tool_calls == plan.tool_calls);
     CHECK(o.tool_errors == plan.tool_errors);
+    CHECK(o.llm_errors == plan.llm_errors);
     CHECK(o.hangup == plan.hangup);
     CHECK(o.input_tokens == plan.input_tokens);
     CHECK(o.output_tokens == plan.output_tokens);
@@ -295,6 +298,11 @@ TEST_CASE("each outcome shows in the tool calls the way the fulfillment checks e
         break;
       case call_outcome::abandoned:
         if (plan.intent != call_intent::question) CHECK(key_successes + key_failures == 0);
+        break;
+      case call_outcome::agent_error:
+        CHECK(plan.llm_errors == 1);  // where the key tool would have run: it never did
+        if (plan.intent != call_intent::question) CHECK(key_successes + key_failures == 0);
+        CHECK(plan.hangup);
         break;
     }
   }
@@ -431,6 +439,7 @@ TEST_CASE("a large stream has roughly the configured outcome mix and every inten
   CHECK(outcomes[call_outcome::abandoned] == Approx(options.abandoned_fraction).margin(0.03));
   CHECK(outcomes[call_outcome::tool_failed] == Approx(options.tool_failure_fraction).margin(0.03));
   CHECK(outcomes[call_outcome::transferred] == Approx(options.transfer_fraction).margin(0.02));
+  CHECK(outcomes[call_outcome::agent_error] == Approx(options.agent_error_fraction).margin(0.02));
   // Callers who drop mostly leave no hang-up event, so only the completion gap ends their session.
   CHECK(abandoned_with_hangup / abandoned > 0.1);
   CHECK(abandoned_with_hangup / abandoned < 0.45);
