@@ -57,6 +57,32 @@ importer_config importer_config_from(const config::settings& s) {
 }
 
 // kafka.librdkafka for every client, then the client kind's own section on top.
+}  // namespace
+
+std::optional<webhook::webhook_settings> webhook_settings_from(const config::settings& s) {
+  if (s.webhook.url.empty()) return std::nullopt;
+  webhook::webhook_settings w;
+  w.url = s.webhook.url;
+  w.timeout = s.webhook.timeout;
+  w.max_attempts = static_cast<int>(s.webhook.max_attempts);
+  w.backoff_initial = s.webhook.backoff_initial;
+  w.backoff_max = s.webhook.backoff_max;
+  w.retry_after_max = s.webhook.retry_after_max;
+  w.breaker_failures = static_cast<int>(s.webhook.breaker_failures);
+  w.breaker_cooldown = s.webhook.breaker_cooldown;
+  w.headers = s.webhook.headers;
+  return w;
+}
+
+std::optional<std::string> validate_webhook(const config::settings& s) {
+  auto w = webhook_settings_from(s);
+  if (!w) return std::nullopt;
+  if (auto err = webhook::validate(*w)) return "webhook." + *err;  // validate() names the field first
+  return std::nullopt;
+}
+
+namespace {
+
 diagnostic_stage_config diagnostic_config_from(const config::settings& s, std::shared_ptr<const judge::rule_set> rules,
                                                bool live) {
   diagnostic_stage_config c;
@@ -67,19 +93,7 @@ diagnostic_stage_config diagnostic_config_from(const config::settings& s, std::s
   // A bounded replay or backtest has no live downstream to protect, and calls no webhook: it
   // diagnoses at full speed, with the experts alone.
   if (live) c.mailbox.interval = s.diagnostics.interval;
-  if (live && !s.webhook.url.empty()) {
-    webhook::webhook_settings w;
-    w.url = s.webhook.url;
-    w.timeout = s.webhook.timeout;
-    w.max_attempts = static_cast<int>(s.webhook.max_attempts);
-    w.backoff_initial = s.webhook.backoff_initial;
-    w.backoff_max = s.webhook.backoff_max;
-    w.retry_after_max = s.webhook.retry_after_max;
-    w.breaker_failures = static_cast<int>(s.webhook.breaker_failures);
-    w.breaker_cooldown = s.webhook.breaker_cooldown;
-    w.headers = s.webhook.headers;
-    c.webhook = std::move(w);
-  }
+  if (live) c.webhook = webhook_settings_from(s);
   return c;
 }
 

@@ -83,6 +83,10 @@ struct run_result {
   std::vector<std::string> open_session_ids;  // the first few of them
 };
 
+// What the webhook.* options fail to say about a usable webhook (validated at start): a message
+// beginning with the option's key, or nullopt.
+std::optional<std::string> validate_webhook(const config::settings& s);
+
 class pipeline {
  public:
   // `clk` must outlive the pipeline.

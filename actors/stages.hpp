@@ -67,6 +67,8 @@ struct judge_stage_config {
   size_t max_in_flight = 64;    // sessions between the judge actor and the rule actors
 };
 
+std::optional<webhook::webhook_settings> webhook_settings_from(const config::settings& s);
+
 struct diagnostic_stage_config {
   std::shared_ptr<const judge::rule_set> rules;
   std::string diagnostics_topic;

@@ -4,6 +4,7 @@
 
 #include "config/loader.hpp"
 #include "config/options.hpp"
+#include "actors/pipeline.hpp"
 #include "judge/judge.hpp"
 #include "model/log.hpp"
 
@@ -42,6 +43,10 @@ std::optional<config::settings> load_settings(const config_source& src, const st
       std::cerr << "tracewatch: configuration error: judge.rules: " << rules << ": " << loaded.error->to_string() << "\n";
       return std::nullopt;
     }
+  }
+  if (auto err = actors::validate_webhook(*r.value)) {
+    std::cerr << "tracewatch: configuration error: " << *err << "\n";
+    return std::nullopt;
   }
   return std::move(r.value);
 }

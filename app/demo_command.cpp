@@ -23,7 +23,9 @@
 #include "config/values.hpp"
 #include "model/log.hpp"
 #include "sim/call_generator.hpp"
+#include "topics/contracts/diagnostic_json.hpp"
 #include "topics/contracts/session_json.hpp"
+#include "topics/contracts/verdict_json.hpp"
 #include "topics/kafka/mock_cluster.hpp"
 #include "topics/kafka/output_producer.hpp"
 
@@ -97,34 +99,62 @@ std::string clock_time() {
   return buf;
 }
 
-void print_session(const session_summary& s, shared_plans& plans) {
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// What the printer remembers of a session until its verdict arrives (bounded: oldest dropped).
+struct session_note {
+  std::string caller;
+  size_t turns = 0;
+};
+
+void print_verdict(const verdict& v, const std::map<std::string, session_note>& notes, shared_plans& plans) {
   std::optional<sim::call_plan> plan;
   {
     std::lock_guard<std::mutex> lock(plans.mutex);
-    auto it = plans.by_session.find(s.session_id);
+    auto it = plans.by_session.find(v.session_id);
     if (it != plans.by_session.end()) plan = it->second;
   }
-  double judged_after = to_millis(wall_as_event_time() - s.last_event_at) / 1000.0;
+  double judged_after = to_millis(wall_as_event_time() - v.last_event_at) / 1000.0;
   std::ostringstream line;
-  line << clock_time() << "  " << std::left << std::setw(14) << s.session_id;
-  if (s.revision > 1) line << " rev " << s.revision;
-  line << "  " << std::setw(11) << (plan ? std::string(sim::to_string(plan->intent)) : "?");
-  line << std::right << std::setw(2) << s.stats.traces << " turns  ";
-  line << "tools " << s.stats.tool_calls;
-  if (s.stats.tool_errors) line << " (" << s.stats.tool_errors << " failed)";
-  line << "  tokens " << s.stats.input_tokens << "/" << s.stats.output_tokens;
-  line << "  closed by " << to_string(s.reason);
-  if (s.abandoned) line << " [abandoned]";
-  line << std::fixed << std::setprecision(1) << "  judged " << judged_after << "s after the last event";
-  if (plan) line << "  (generator: " << sim::to_string(plan->outcome) << ")";
-  if (!s.turns.empty() && !s.turns.front().user_text.empty())
-    line << "\n            caller: \"" << s.turns.front().user_text.substr(0, 90) << "\"";
+  line << clock_time() << "  " << std::left << std::setw(10) << upper(to_string(v.status)) << std::setw(22)
+       << v.session_id;
+  if (v.revision > 1) line << " rev " << v.revision;
+  line << std::setw(23) << (v.intent.name + " (" + std::to_string(static_cast<int>(v.intent.confidence * 100 + 0.5)) + "%)");
+  line << std::right << std::setw(2) << v.stats.traces << " turns  tools " << v.stats.tool_calls;
+  if (v.stats.tool_errors) line << " (" << v.stats.tool_errors << " failed)";
+  line << "  closed by " << to_string(v.reason);
+  line << std::fixed << std::setprecision(1) << ", judged " << judged_after << "s after the last event";
+  if (plan) line << "  [generator: " << sim::to_string(plan->outcome) << "]";
+  for (const auto& c : v.fulfillment.checks)
+    if (c.outcome == check_outcome::failed)
+      line << "\n            check failed: " << c.id << " (" << to_string(c.implies) << ")"
+           << (c.detail.empty() ? "" : ": " + c.detail.substr(0, 100));
+  auto note = notes.find(v.session_id);
+  if (note != notes.end() && !note->second.caller.empty())
+    line << "\n            caller: \"" << note->second.caller.substr(0, 90) << "\"";
   std::cout << line.str() << std::endl;
 }
 
-// Reads the sessions and dead-letter topics like any downstream consumer would, and prints them.
+void print_diagnostic(const diagnostic& d) {
+  std::ostringstream line;
+  line << clock_time() << "    diagnosis of " << d.session_id << " (" << to_string(d.verdict) << "):";
+  for (const auto& f : d.findings) {
+    line << "\n            " << std::left << std::setw(18) << f.code << " " << std::setw(8) << to_string(f.level) << " "
+         << f.message.substr(0, 110);
+    if (f.advice && !f.advice->key.empty()) line << "\n              -> " << f.advice->key << ": " << f.advice->advice.substr(0, 90);
+  }
+  if (d.findings.empty()) line << " no expert found anything";
+  if (d.webhook) line << "\n            webhook: " << d.webhook->status;
+  std::cout << line.str() << std::endl;
+}
+
+// Reads the output topics like any downstream consumer would, and prints verdicts and diagnostics.
 void print_output(const std::string& brokers, const config::settings& s, std::atomic<bool>& stop, shared_plans& plans,
-                  std::atomic<uint64_t>& sessions_seen, std::atomic<uint64_t>& dead_letters_seen, bool quiet) {
+                  std::atomic<uint64_t>& verdicts_seen, std::atomic<uint64_t>& dead_letters_seen, bool quiet) {
   std::string err;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", brokers, err);
@@ -137,24 +167,40 @@ void print_output(const std::string& brokers, const config::settings& s, std::at
     return;
   }
   std::vector<RdKafka::TopicPartition*> parts;
-  for (int p = 0; p < 4; ++p)
-    parts.push_back(RdKafka::TopicPartition::create(s.topics.sessions, p, RdKafka::Topic::OFFSET_BEGINNING));
+  for (const auto* topic : {&s.topics.sessions, &s.topics.verdicts, &s.topics.diagnostics})
+    for (int p = 0; p < 4; ++p) parts.push_back(RdKafka::TopicPartition::create(*topic, p, RdKafka::Topic::OFFSET_BEGINNING));
   parts.push_back(RdKafka::TopicPartition::create(s.topics.deadletter, 0, RdKafka::Topic::OFFSET_BEGINNING));
   consumer->assign(parts);
   RdKafka::TopicPartition::destroy(parts);
+  std::map<std::string, session_note> notes;
+  std::deque<std::string> note_order;
   while (!stop) {
     std::unique_ptr<RdKafka::Message> m(consumer->consume(100));
     if (m->err() != RdKafka::ERR_NO_ERROR) continue;
     std::string payload(static_cast<const char*>(m->payload()), m->len());
-    if (m->topic_name() == s.topics.deadletter) {
+    const std::string& topic = m->topic_name();
+    if (topic == s.topics.deadletter) {
       ++dead_letters_seen;
       if (!quiet) std::cout << clock_time() << "  dead letter: " << payload.substr(0, 200) << std::endl;
-      continue;
+    } else if (topic == s.topics.sessions) {
+      if (auto session = decode_session_json(payload)) {
+        session_note n;
+        n.turns = session->turns.size();
+        if (!session->turns.empty()) n.caller = session->turns.front().user_text;
+        if (notes.emplace(session->session_id, n).second) note_order.push_back(session->session_id);
+        if (note_order.size() > 10000) {
+          notes.erase(note_order.front());
+          note_order.pop_front();
+        }
+      }
+    } else if (topic == s.topics.verdicts) {
+      if (auto v = decode_verdict_json(payload)) {
+        ++verdicts_seen;
+        if (!quiet) print_verdict(*v, notes, plans);
+      }
+    } else if (topic == s.topics.diagnostics) {
+      if (auto d = decode_diagnostic_json(payload); d && !quiet) print_diagnostic(*d);
     }
-    auto session = decode_session_json(payload);
-    if (!session) continue;
-    ++sessions_seen;
-    if (!quiet) print_session(*session, plans);
   }
   consumer->close();
 }
@@ -191,6 +237,8 @@ int demo_command(const demo_args& a) {
     brokers = cluster->bootstrap_servers();
     for (const auto& t : s->topics.input) cluster->create_topic(t, 4);
     cluster->create_topic(s->topics.sessions, 4);
+    cluster->create_topic(s->topics.verdicts, 4);
+    cluster->create_topic(s->topics.diagnostics, 4);
     cluster->create_topic(s->topics.deadletter, 1);
   }
   s->kafka.bootstrap_servers = brokers;
@@ -210,15 +258,17 @@ int demo_command(const demo_args& a) {
 
   std::cout << "tracewatch demo\n"
             << "  broker:   " << brokers << (a.brokers ? "" : " (embedded: librdkafka's mock cluster)") << "\n"
-            << "  input:    " << config::join(s->topics.input, ",") << "   sessions: " << s->topics.sessions
-            << "   dead letters: " << s->topics.deadletter << "\n"
+            << "  input:    " << config::join(s->topics.input, ",") << "   output: " << s->topics.sessions << ", "
+            << s->topics.verdicts << ", " << s->topics.diagnostics << ", " << s->topics.deadletter << "\n"
             << "  calls:    " << a.calls_per_second << " per second, a scheduling voice agent (book, cancel, "
             << "reschedule, questions)\n"
             << "  windows:  gap " << config::format_duration(s->completion.gap) << ", end marker '"
             << config::join(s->completion.end_markers, ",") << "' + " << config::format_duration(s->completion.settle_delay)
             << ", min " << s->completion.min_traces << " turns\n"
-            << "  inspect:  kcat -b " << brokers << " -t " << s->topics.sessions << " -C -e\n"
-            << "Sessions appear as the calls end (the first after ~15 s). Ctrl-C to stop.\n"
+            << "  rules:    " << s->judge.rules << "; diagnoses at most one per "
+            << config::format_duration(s->diagnostics.interval) << "\n"
+            << "  inspect:  kcat -b " << brokers << " -t " << s->topics.verdicts << " -C -e\n"
+            << "Verdicts appear as the calls end (the first after ~15 s). Ctrl-C to stop.\n"
             << std::endl;
 
   int code = exit_ok;
@@ -231,9 +281,9 @@ int demo_command(const demo_args& a) {
     }
     std::atomic<bool> stop{false};
     shared_plans plans;
-    std::atomic<uint64_t> calls{0}, sessions{0}, dead_letters{0};
+    std::atomic<uint64_t> calls{0}, verdicts{0}, dead_letters{0};
     std::thread generator([&] { generate(brokers, s->topics.input.front(), a.calls_per_second, a.seed, stop, plans, calls); });
-    std::thread printer([&] { print_output(brokers, *s, stop, plans, sessions, dead_letters, a.quiet); });
+    std::thread printer([&] { print_output(brokers, *s, stop, plans, verdicts, dead_letters, a.quiet); });
     auto started_at = std::chrono::steady_clock::now();
     while (true) {
       if (wait_for_shutdown_signal(std::chrono::milliseconds(200))) break;
@@ -246,13 +296,17 @@ int demo_command(const demo_args& a) {
     auto r = p.wait();
     // Give the printer a moment to show what the drain delivered.
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    while (std::chrono::steady_clock::now() < until && sessions < p.probes().engine.revisions_emitted)
+    while (std::chrono::steady_clock::now() < until && verdicts < p.probes().judge.judged)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     printer.join();
     const auto& pr = p.probes();
+    const auto& jp = pr.judge;
     std::cout << "\n" << calls << " calls started, " << pr.importer.records << " messages consumed, "
-              << pr.engine.revisions_emitted << " sessions completed (" << sessions << " printed), "
-              << pr.engine.duplicates << " duplicate events ignored, " << pr.engine.pending_released
+              << pr.engine.revisions_emitted << " sessions completed, " << jp.judged << " judged (" << verdicts
+              << " printed): " << jp.by_verdict[0] << " pass, " << jp.by_verdict[1] << " fail, " << jp.by_verdict[2]
+              << " partial, " << jp.by_verdict[3] << " error, " << jp.by_verdict[4] << " abandoned; "
+              << pr.diagnostic.diagnosed << " diagnosed (" << pr.diagnostic.queue.depth() << " waiting), "
+              << pr.engine.duplicates << " duplicate events dropped, " << pr.engine.pending_released
               << " early observations attached, " << dead_letters << " dead letters.\n";
     if (!r.ok) {
       std::cerr << "tracewatch demo: the pipeline failed: " << r.error << "\n";
