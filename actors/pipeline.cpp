@@ -226,6 +226,21 @@ struct pipeline::impl : kafka::rebalance_listener {
     return fut;
   }
 
+  // The end of a bounded input, however it was fed: the stages finish everything, then stop.
+  run_result end_bounded(const run_result& fed, bool flush) {
+    if (!fed.ok) shared->fail(fed.error);
+    auto fut = finish(control::kind::end_of_input, flush);
+    auto report = await(fut);
+    run_result out;
+    out.ok = report.ok && !shared->failed;
+    out.error = shared->failed ? shared->failure() : report.error;
+    out.open_sessions = report.open_sessions;
+    out.open_session_ids = report.open_session_ids;
+    release_handles();
+    system->await_all_actors_done();
+    return out;
+  }
+
   // Waits for the stages' answer, or for a failure that means none will come.
   end_report await(std::future<end_report>& fut) {
     while (fut.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
@@ -460,18 +475,7 @@ run_result pipeline::run_replay(const replay_options& opts) {
   m.writer = w;
   m.spawn_stages(/*live=*/false);
 
-  auto fed = opts.topics.empty() ? m.feed_file(opts.input_path) : m.feed_topics(opts.topics);
-  if (!fed.ok) m.shared->fail(fed.error);
-  auto fut = m.finish(control::kind::end_of_input, opts.flush);
-  auto report = m.await(fut);
-  run_result out;
-  out.ok = report.ok && !m.shared->failed;
-  out.error = m.shared->failed ? m.shared->failure() : report.error;
-  out.open_sessions = report.open_sessions;
-  out.open_session_ids = report.open_session_ids;
-  m.release_handles();
-  m.system->await_all_actors_done();
-  return out;
+  return m.end_bounded(opts.topics.empty() ? m.feed_file(opts.input_path) : m.feed_topics(opts.topics), opts.flush);
 }
 
 run_result pipeline::run_judge(const judge_options& opts) {
@@ -483,16 +487,7 @@ run_result pipeline::run_judge(const judge_options& opts) {
   w->route(m.settings.topics.diagnostics, opts.diagnostics_out);
   m.writer = w;
   m.spawn_judgement(/*live=*/false);
-  auto fed = m.feed_sessions(opts.input_path);
-  if (!fed.ok) m.shared->fail(fed.error);
-  auto fut = m.finish(control::kind::end_of_input, false);
-  auto report = m.await(fut);
-  run_result out;
-  out.ok = report.ok && !m.shared->failed;
-  out.error = m.shared->failed ? m.shared->failure() : report.error;
-  m.release_handles();
-  m.system->await_all_actors_done();
-  return out;
+  return m.end_bounded(m.feed_sessions(opts.input_path), false);
 }
 
 }  // namespace tw::actors

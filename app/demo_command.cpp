@@ -19,6 +19,7 @@
 #include "actors/pipeline.hpp"
 #include "app/commands.hpp"
 #include "app/config_support.hpp"
+#include "app/io_support.hpp"
 #include "app/signals.hpp"
 #include "config/values.hpp"
 #include "model/log.hpp"
@@ -243,17 +244,13 @@ int demo_command(const demo_args& a) {
   }
   s->kafka.bootstrap_servers = brokers;
 
-  std::filesystem::path temp;
+  std::optional<scratch_dir> scratch;
   if (a.state_dir) {
     s->state.dir = *a.state_dir;
   } else {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "tracewatch-demo-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) {
-      std::cerr << "tracewatch demo: cannot create a temporary state directory\n";
-      return exit_failure;
-    }
-    temp = tmpl;
-    s->state.dir = tmpl;
+    scratch.emplace("tracewatch-demo");
+    if (!scratch->ok()) return exit_failure;
+    s->state.dir = scratch->path();
   }
 
   std::cout << "tracewatch demo\n"
@@ -312,10 +309,6 @@ int demo_command(const demo_args& a) {
       std::cerr << "tracewatch demo: the pipeline failed: " << r.error << "\n";
       code = exit_failure;
     }
-  }
-  if (!temp.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(temp, ec);
   }
   return code;
 }

@@ -11,28 +11,10 @@
 namespace tw::config {
 namespace {
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 config_error unknown_key(const std::string& key) {
-  std::string best;
-  size_t best_d = 4;  // suggest only close matches
-  for (const auto& o : option_table()) {
-    size_t d = edit_distance(key, o.key);
-    if (d < best_d) {
-      best_d = d;
-      best = o.key;
-    }
-  }
+  std::vector<std::string_view> keys;
+  for (const auto& o : option_table()) keys.push_back(o.key);
+  std::string best = closest_name(key, keys);
   std::string msg = "unknown option";
   if (!best.empty()) msg += " (did you mean '" + best + "'?)";
   msg += "; `tracewatch config docs` lists every option";

@@ -1,5 +1,6 @@
 #include "config/values.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <limits>
 
@@ -98,6 +99,34 @@ std::optional<std::vector<std::pair<std::string, std::string>>> split_map(std::s
                      std::string(trim(std::string_view(item).substr(eq + 1))));
   }
   return out;
+}
+
+namespace {
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+}  // namespace
+
+std::string closest_name(std::string_view word, const std::vector<std::string_view>& candidates) {
+  std::string best;
+  size_t best_d = 4;  // suggest only close matches, or a name the word is the start of
+  for (auto c : candidates) {
+    const bool prefix = word.size() >= 3 && c.size() > word.size() && c.compare(0, word.size(), word) == 0;
+    size_t d = prefix ? 1 : edit_distance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = std::string(c);
+    }
+  }
+  return best;
 }
 
 std::string join(const std::vector<std::string>& parts, std::string_view sep) {

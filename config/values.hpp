@@ -24,4 +24,9 @@ std::vector<std::string> split_list(std::string_view text);
 std::optional<std::vector<std::pair<std::string, std::string>>> split_map(std::string_view text);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 
+// The candidate a misspelt or unfinished `word` most likely meant — within three edits, or one
+// the word (at least three characters) begins — or "" when none is that close. For "did you
+// mean" hints; the first of equally close candidates wins.
+std::string closest_name(std::string_view word, const std::vector<std::string_view>& candidates);
+
 }  // namespace tw::config

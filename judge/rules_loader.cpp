@@ -19,6 +19,7 @@
 
 #include "judge/builtin_rules_yaml.hpp"
 #include "judge/judge.hpp"
+#include "config/values.hpp"
 #include "judge/rules.hpp"
 #include "model/text.hpp"
 
@@ -63,18 +64,6 @@ std::string join(const names& list) {
   return out;
 }
 
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 std::string hex16(uint64_t v) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
@@ -87,16 +76,7 @@ const names rule_conditions = {"user_text", "tool_used", "metadata"};
 
 // "unknown key (did you mean 'intents'?); allowed here: ..." for a key not in `allowed`.
 std::string unknown(std::string_view noun, std::string_view k, const names& allowed) {
-  std::string best;
-  size_t best_d = 4;  // suggest only close matches, or a name the key is the start of
-  for (auto a : allowed) {
-    const bool prefix = k.size() >= 3 && a.size() > k.size() && a.compare(0, k.size(), k) == 0;
-    size_t d = prefix ? 1 : edit_distance(k, a);
-    if (d < best_d) {
-      best_d = d;
-      best = std::string(a);
-    }
-  }
+  std::string best = config::closest_name(k, allowed);
   std::string msg = "unknown " + std::string(noun);
   if (!best.empty()) msg += " (did you mean '" + best + "'?)";
   return msg + "; allowed here: " + join(allowed);
