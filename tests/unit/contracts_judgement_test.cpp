@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model/verdict.hpp"
+#include "tests/support/contract_check.hpp"
 #include "tests/support/json_schema.hpp"
 #include "topics/contracts/diagnostic_json.hpp"
 #include "topics/contracts/verdict_json.hpp"
@@ -21,22 +22,8 @@ using tw::testing::schema_violation;
 
 namespace {
 
-std::shared_ptr<const json_schema> load_contract(const std::string& name) {
-  auto loaded = tw::testing::load_schema_file(TW_SOURCE_DIR "/docs/schemas/" + name);
-  INFO(loaded.errors_text());
-  REQUIRE(loaded);
-  return loaded.schema;
-}
-
-const json_schema& verdict_schema() {
-  static const auto schema = load_contract("tracewatch.verdict.v1.json");
-  return *schema;
-}
-
-const json_schema& diagnostic_schema() {
-  static const auto schema = load_contract("tracewatch.diagnostic.v1.json");
-  return *schema;
-}
+const json_schema& verdict_schema() { return test::contract_schema("tracewatch.verdict.v1"); }
+const json_schema& diagnostic_schema() { return test::contract_schema("tracewatch.diagnostic.v1"); }
 
 json schema_document(const std::string& name) {
   std::ifstream in(TW_SOURCE_DIR "/docs/schemas/" + name);

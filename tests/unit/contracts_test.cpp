@@ -9,6 +9,7 @@
 #include "model/kafka.hpp"
 #include "model/rejection.hpp"
 #include "model/session.hpp"
+#include "tests/support/contract_check.hpp"
 #include "tests/support/json_schema.hpp"
 #include "topics/contracts/deadletter_json.hpp"
 #include "topics/contracts/session_json.hpp"
@@ -20,22 +21,8 @@ using tw::testing::schema_violation;
 
 namespace {
 
-std::shared_ptr<const json_schema> load_contract(const std::string& name) {
-  auto loaded = tw::testing::load_schema_file(TW_SOURCE_DIR "/docs/schemas/" + name);
-  INFO(loaded.errors_text());
-  REQUIRE(loaded);
-  return loaded.schema;
-}
-
-const json_schema& session_schema() {
-  static const auto schema = load_contract("tracewatch.session.v1.json");
-  return *schema;
-}
-
-const json_schema& deadletter_schema() {
-  static const auto schema = load_contract("tracewatch.deadletter.v1.json");
-  return *schema;
-}
+const json_schema& session_schema() { return test::contract_schema("tracewatch.session.v1"); }
+const json_schema& deadletter_schema() { return test::contract_schema("tracewatch.deadletter.v1"); }
 
 bool has_violation(const std::vector<schema_violation>& vs, const std::string& pointer, const std::string& keyword) {
   for (const auto& v : vs)
