@@ -61,7 +61,8 @@ caf::behavior diagnostic_actor(caf::event_based_actor* self, caf::actor output, 
     return {};
   }
 
-  auto diagnose = [=](const state::mailbox_item& item) -> bool {
+  // Adds the diagnosis of `item` (and the deletion of the item) to `batch`.
+  auto diagnose = [=](const state::mailbox_item& item, rocksdb::WriteBatch& batch) {
     std::string session_json, verdict_json, why;
     std::optional<session_summary> session;
     std::optional<verdict> v;
@@ -71,7 +72,6 @@ caf::behavior diagnostic_actor(caf::event_based_actor* self, caf::actor output, 
     } else {
       why = "not a diagnosis request";
     }
-    rocksdb::WriteBatch batch;
     if (session && v) {
       auto findings = st->experts->examine(*session, *v);
       probe->findings += findings.size();
@@ -83,18 +83,23 @@ caf::behavior diagnostic_actor(caf::event_based_actor* self, caf::actor output, 
         else ++probe->webhook_failed;
       }
       st->out->put(batch, cfg.diagnostics_topic, d.session_id, encode_diagnostic_json(d));
-      st->out->save(batch);
     } else {
       // Written by the judge stage from documents it decoded: corrupt, not a user's mistake.
       log::error("a diagnosis request does not decode; skipped", {{"seq", item.seq}, {"error", why}});
     }
     st->queue->done(batch, item);
+  };
+
+  // Writes the diagnoses of one pump together.
+  auto write = [=](rocksdb::WriteBatch& batch, int diagnosed) -> bool {
+    if (diagnosed == 0) return true;
+    st->out->save(batch);
     auto s = store->db()->Write(store->write_options(), &batch);
     if (!s.ok()) {
-      fail(state::store_status::from(s, "writing a diagnostic").message);
+      fail(state::store_status::from(s, "writing diagnostics").message);
       return false;
     }
-    ++probe->diagnosed;
+    probe->diagnosed += diagnosed;
     self->send(output, outbox_end{state::outbox_lane::diagnostics, st->out->next()});
     return true;
   };
@@ -115,11 +120,14 @@ caf::behavior diagnostic_actor(caf::event_based_actor* self, caf::actor output, 
     st->pump_pending = false;
     // At shutdown the backlog stays in RocksDB; at the end of a bounded input it is drained.
     if (st->finishing && st->finishing->what == control::kind::shutdown) return finish();
-    for (int n = 0; n < max_per_pump; ++n) {
+    rocksdb::WriteBatch batch;
+    int diagnosed = 0;
+    for (; diagnosed < max_per_pump; ++diagnosed) {
       if (auto s = st->queue->refill(); !s.ok()) return fail(s.message);
       wall_time now = clk->now(), retry_at;
       auto item = st->queue->take(now, retry_at);
       if (!item) {
+        if (!write(batch, diagnosed)) return;
         if (retry_at == wall_time::max()) {
           if (st->finishing) finish();  // drained
           return;
@@ -130,8 +138,9 @@ caf::behavior diagnostic_actor(caf::event_based_actor* self, caf::actor output, 
         }
         return;
       }
-      if (!diagnose(*item)) return;
+      diagnose(*item, batch);
     }
+    if (!write(batch, diagnosed)) return;
     schedule_pump();
   };
 

@@ -3,11 +3,13 @@
 //   judge actor ──judge_work──► intent actor ──delegate──► fulfillment actor ──reply──► judge actor
 //
 // The judge actor owns the judge queue (mailbox lane judge, written by the state stage in the
-// same batch as each completed session) and writes, in ONE RocksDB batch per session: the verdict
-// (outbox lane verdicts), the request for a diagnosis when the verdict is fail, partial or error
-// (mailbox lane diagnostics), and the deletion of the queue item. A crash anywhere re-judges what
-// was not written, with the same result: judgement is a pure function of the session and the rules.
+// same batch as each completed session) and writes, in ONE RocksDB batch for a run of judged
+// sessions: their verdicts (outbox lane verdicts), a request for a diagnosis for each fail,
+// partial or error verdict (mailbox lane diagnostics), and the deletion of their queue items. A
+// crash anywhere re-judges what was not written, with the same result: judgement is a pure
+// function of the session and the rules.
 #include <memory>
+#include <unordered_map>
 
 #include "actors/stages.hpp"
 #include "model/log.hpp"
@@ -21,7 +23,7 @@ caf::behavior intent_actor(caf::event_based_actor* self, caf::actor fulfillment,
   auto classifier = std::make_shared<judge::intent_classifier>(rules);
   return {
       [=](judge_work_ptr& w) {
-        w->intent = classifier->classify(w->session);
+        w->intent = classifier->classify(*w->session);
         return self->delegate(fulfillment, std::move(w));
       },
   };
@@ -31,7 +33,7 @@ caf::behavior fulfillment_actor(caf::event_based_actor*, std::shared_ptr<const j
   auto checker = std::make_shared<judge::fulfillment_checker>(rules);
   return {
       [=](judge_work_ptr& w) {
-        w->fulfillment = checker->check(w->session, w->intent);
+        w->fulfillment = checker->check(*w->session, w->intent);
         return std::move(w);
       },
   };
@@ -39,13 +41,24 @@ caf::behavior fulfillment_actor(caf::event_based_actor*, std::shared_ptr<const j
 
 namespace {
 
+// Verdicts written together at most; fewer when the rule actors have nothing more in hand.
+constexpr size_t max_per_write = 256;
+
 struct judge_state {
   std::unique_ptr<state::rate_limited_mailbox> queue;
   std::unique_ptr<state::outbox_writer> verdicts;
   std::unique_ptr<state::mailbox_writer> diagnoses;
+  // Summaries of handed-over sessions kept in memory, by queue sequence (read-back ones are
+  // decoded instead).
+  std::unordered_map<uint64_t, std::shared_ptr<const session_summary>> handed;
   size_t in_flight = 0;
   bool pump_pending = false;
   control_ptr finishing;  // end of input or shutdown, waiting for the work in hand
+  // Judged, not yet written.
+  rocksdb::WriteBatch batch;
+  size_t batched = 0;
+  std::vector<state::mailbox_item> batched_diagnoses;
+  uint64_t batched_verdicts[5] = {};
 };
 
 }  // namespace
@@ -75,49 +88,52 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
     return {};
   }
 
-  // The judged session: verdict, diagnosis request and queue deletion in one write.
-  auto write_verdict = [=](const judge_work& w) -> bool {
-    verdict v = judge::make_verdict(w.session, w.intent, w.fulfillment, *cfg.rules);
-    std::string verdict_json = encode_verdict_json(v);
-    rocksdb::WriteBatch batch;
-    st->verdicts->put(batch, cfg.verdicts_topic, v.session_id, verdict_json);
-    std::optional<state::mailbox_item> diagnosis;
-    if (judge::needs_diagnosis(v.status))
-      diagnosis = st->diagnoses->put(batch, encode_diagnosis_request(w.session_json, verdict_json), clk->now());
-    state::mailbox_item done;
-    done.seq = w.seq;
-    st->queue->done(batch, done);
-    st->verdicts->save(batch);
-    st->diagnoses->save(batch);
-    auto s = store->db()->Write(store->write_options(), &batch);
+  // Writes what was judged since the last write, then tells the output and diagnostic stages.
+  auto write = [=]() -> bool {
+    if (st->batched == 0) return true;
+    st->verdicts->save(st->batch);
+    st->diagnoses->save(st->batch);
+    auto s = store->db()->Write(store->write_options(), &st->batch);
     if (!s.ok()) {
-      fail(state::store_status::from(s, "writing a verdict").message);
+      fail(state::store_status::from(s, "writing verdicts").message);
       return false;
     }
-    ++probe->judged;
-    ++probe->by_verdict[static_cast<size_t>(v.status)];
+    probe->judged += st->batched;
+    for (size_t i = 0; i < 5; ++i) probe->by_verdict[i] += st->batched_verdicts[i];
     self->send(output, outbox_end{state::outbox_lane::verdicts, st->verdicts->next()});
-    if (diagnosis) {
-      ++probe->diagnoses_requested;
+    if (!st->batched_diagnoses.empty()) {
+      probe->diagnoses_requested += st->batched_diagnoses.size();
       auto items = std::make_shared<diagnosis_items>();
-      items->items.push_back(std::move(*diagnosis));
+      items->items = std::move(st->batched_diagnoses);
       self->send(diagnostic, items);
     }
+    st->batch.Clear();
+    st->batched = 0;
+    st->batched_diagnoses.clear();
+    for (auto& n : st->batched_verdicts) n = 0;
     return true;
   };
 
+  // The judged session joins the next write: its verdict, its diagnosis request, its deletion.
+  auto add_verdict = [=](const judge_work& w) {
+    verdict v = judge::make_verdict(*w.session, w.intent, w.fulfillment, *cfg.rules);
+    std::string verdict_json = encode_verdict_json(v);
+    st->verdicts->put(st->batch, cfg.verdicts_topic, v.session_id, verdict_json);
+    if (judge::needs_diagnosis(v.status))
+      st->batched_diagnoses.push_back(
+          st->diagnoses->put(st->batch, encode_diagnosis_request(w.session_json, verdict_json), clk->now()));
+    state::mailbox_item done;
+    done.seq = w.seq;
+    st->queue->done(st->batch, done);
+    ++st->batched;
+    ++st->batched_verdicts[static_cast<size_t>(v.status)];
+  };
+
   // An item that is not a session (only from the judge command's input): logged, counted, dropped.
-  auto drop = [=](const state::mailbox_item& item, const std::string& why) -> bool {
+  auto drop = [=](const state::mailbox_item& item, const std::string& why) {
     log::warn("not a tracewatch.session.v1 document; skipped", {{"seq", item.seq}, {"error", why}});
     ++probe->invalid;
-    rocksdb::WriteBatch batch;
-    st->queue->done(batch, item);
-    auto s = store->db()->Write(store->write_options(), &batch);
-    if (!s.ok()) {
-      fail(state::store_status::from(s, "dropping an invalid judge item").message);
-      return false;
-    }
-    return true;
+    st->queue->done(st->batch, item);
   };
 
   auto maybe_finish = [=] {
@@ -126,9 +142,16 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
     // durable for the next start.
     bool drain = st->finishing->what == control::kind::end_of_input;
     if (drain && !st->queue->idle()) return;
+    if (!write()) return;
     self->send(diagnostic, st->finishing);
     st->finishing.reset();
     self->quit();
+  };
+
+  auto schedule_pump = [=] {
+    if (st->pump_pending) return;
+    st->pump_pending = true;
+    self->send(self, pump_atom::value);
   };
 
   auto pump = [=] {
@@ -141,50 +164,51 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
       if (!item) break;
       auto w = std::make_shared<judge_work>();
       w->seq = item->seq;
-      std::string why;
-      auto session = decode_session_json(item->payload, &why);
-      if (!session) {
-        if (!drop(*item, why)) return;
-        continue;
+      if (auto it = st->handed.find(item->seq); it != st->handed.end()) {
+        w->session = std::move(it->second);
+        st->handed.erase(it);
+      } else {  // read back from disk (after a restart, or spilled): decode it
+        std::string why;
+        auto session = decode_session_json(item->payload, &why);
+        if (!session) {
+          drop(*item, why);
+          continue;
+        }
+        w->session = std::make_shared<const session_summary>(std::move(*session));
       }
-      w->session = std::move(*session);
       w->session_json = std::move(item->payload);
       ++st->in_flight;
       self->request(intent, caf::infinite, w)
           .then(
               [=](judge_work_ptr& judged) {
                 --st->in_flight;
-                if (!write_verdict(*judged)) return;
-                if (!st->pump_pending) {
-                  st->pump_pending = true;
-                  self->send(self, pump_atom::value);
-                }
+                add_verdict(*judged);
+                // Write when a run ends (nothing more in hand) or is long enough.
+                if ((st->in_flight == 0 || st->batched >= max_per_write) && !write()) return;
+                schedule_pump();
                 maybe_finish();
               },
               [=](caf::error& e) { fail("judging a session: " + self->system().render(e)); });
       if (auto s = st->queue->refill(); !s.ok()) return fail(s.message);
     }
+    if (st->in_flight == 0 && !write()) return;  // only drops were batched
     maybe_finish();
   };
 
   // After a restart the durable queue may hold sessions no one handed over: start with it.
-  st->pump_pending = true;
-  self->send(self, pump_atom::value);
+  schedule_pump();
   return {
       [=](const judge_items_ptr& in) {
-        for (auto item : in->items) st->queue->offer(std::move(item));
-        if (!st->pump_pending) {
-          st->pump_pending = true;
-          self->send(self, pump_atom::value);
+        for (auto& h : in->items) {
+          uint64_t seq = h.item.seq;
+          if (st->queue->offer(h.item) && h.session) st->handed.emplace(seq, h.session);
         }
+        schedule_pump();
       },
       [=](pump_atom) { pump(); },
       [=](const control_ptr& c) {
         st->finishing = c;
-        if (!st->pump_pending) {
-          st->pump_pending = true;
-          self->send(self, pump_atom::value);
-        }
+        schedule_pump();
       },
   };
 }

@@ -47,7 +47,7 @@ using parsed_batch_ptr = std::shared_ptr<parsed_batch>;
 // state stage (or the judge command's reader) → judge actor: completed sessions it enqueued
 // durably (mailbox lane judge), handed over in memory.
 struct judge_items {
-  std::vector<state::mailbox_item> items;
+  std::vector<state::session_engine::judge_handover> items;
 };
 using judge_items_ptr = std::shared_ptr<judge_items>;
 
@@ -57,7 +57,7 @@ using judge_items_ptr = std::shared_ptr<judge_items>;
 struct judge_work {
   uint64_t seq = 0;            // its item in the judge mailbox lane
   std::string session_json;    // as it came (the diagnostic stage needs it again)
-  session_summary session;
+  std::shared_ptr<const session_summary> session;
   intent_result intent;
   fulfillment_result fulfillment;
 };

@@ -40,17 +40,19 @@ rate_limited_mailbox::rate_limited_mailbox(store& s, mailbox_lane lane, mailbox_
       bucket_(settings.interval, settings.burst, now),
       probe_(probe) {}
 
-void rate_limited_mailbox::offer(mailbox_item item) {
-  if (item.seq < disk_next_) return;  // already read back from disk
+bool rate_limited_mailbox::offer(mailbox_item item) {
+  if (item.seq < disk_next_) return false;  // already read back from disk
   if (known_end_ == UINT64_MAX || known_end_ < item.seq + 1) known_end_ = item.seq + 1;
   probe_.enqueued_end = std::max(probe_.enqueued_end.load(), item.seq + 1);
-  if (item.seq == disk_next_ && memory_.size() < settings_.memory_capacity) {
+  bool kept = item.seq == disk_next_ && memory_.size() < settings_.memory_capacity;
+  if (kept) {
     memory_.push_back(std::move(item));
     disk_next_ = memory_.back().seq + 1;
   } else {
     ++probe_.spilled;  // it waits in RocksDB; refill() reads it back in order
   }
   probe_.in_memory = memory_.size();
+  return kept;
 }
 
 store_status rate_limited_mailbox::refill() {

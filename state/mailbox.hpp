@@ -80,8 +80,9 @@ class rate_limited_mailbox {
  public:
   rate_limited_mailbox(store& s, mailbox_lane lane, mailbox_settings settings, wall_time now, mailbox_probe& probe);
 
-  // The producer committed `item` and hands it over in memory.
-  void offer(mailbox_item item);
+  // The producer committed `item` and hands it over in memory. True when it is kept in memory;
+  // false when it was read back already or spilled (it will come from disk).
+  bool offer(mailbox_item item);
   // Reads spilled (or, after a restart, all) items back from the durable backlog while the memory
   // queue has room.
   store_status refill();

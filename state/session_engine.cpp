@@ -743,7 +743,8 @@ store_status session_engine::emit(const std::string& id, session_header& h, even
   std::string json = encode_session_json(summary);
   outbox_.put(batch_, cfg_.sessions_topic, id, json);
   // Every emitted revision is judged: the judge stage takes it from this durable queue.
-  judge_items_.push_back(judge_queue_.put(batch_, std::move(json), wall_now_));
+  judge_items_.push_back(judge_handover{judge_queue_.put(batch_, std::move(json), wall_now_),
+                                        std::make_shared<const session_summary>(std::move(summary))});
   ++probe_.revisions_emitted;
   return {};
 }

@@ -99,8 +99,14 @@ class session_engine {
   event_time watermark() const { return tracker_.current(); }
   // One past the last committed entry of the sessions outbox lane.
   uint64_t outbox_end() const { return outbox_.next(); }
+  // A completed session enqueued for judgement, with its summary (so the judge stage need not
+  // decode what it would read back).
+  struct judge_handover {
+    mailbox_item item;
+    std::shared_ptr<const session_summary> session;
+  };
   // The sessions to judge that the last commit enqueued (durably), to hand over in memory.
-  std::vector<mailbox_item> take_judge_items() { return std::move(committed_judge_items_); }
+  std::vector<judge_handover> take_judge_items() { return std::move(committed_judge_items_); }
   std::optional<offset> stored_offset(const topic_partition& tp) const;
   // Sessions not completed yet (for the end-of-replay report), at most `limit` ids listed.
   store_status open_sessions(size_t limit, std::vector<std::string>& ids, uint64_t& total);
@@ -193,8 +199,8 @@ class session_engine {
   event_time next_persisted_due_ = event_time::min();    // earliest persisted timer after that
   outbox_writer outbox_;                                 // the sessions lane
   mailbox_writer judge_queue_;                           // completed sessions to judge
-  std::vector<mailbox_item> judge_items_;                // enqueued in this batch
-  std::vector<mailbox_item> committed_judge_items_;      // enqueued by the last commit
+  std::vector<judge_handover> judge_items_;              // enqueued in this batch
+  std::vector<judge_handover> committed_judge_items_;    // enqueued by the last commit
   uint64_t chunk_next_ = 0;                              // this batch's chunk number
   wall_time wall_now_;                                   // the processing clock, for queue metrics only
 };
