@@ -180,9 +180,9 @@ TEST_CASE("a diagnostic backlog held back by the rate limit survives SIGKILL and
   topic_reader verdicts(k.brokers, "tracewatch.verdicts", 4), diagnostics(k.brokers, "tracewatch.diagnostics", 4);
   size_t failures = 0;
   {
-    // One diagnosis every 2 s after a burst of 1: nearly all failures wait in the mailbox.
+    // One diagnosis every 5 s after a burst of 1: nearly all failures wait in the mailbox.
     child_process slow(binary,
-                       with(k.run_args(dir.sub("state")), {"--set", "diagnostics.interval=2s", "--set", "diagnostics.burst=1"}),
+                       with(k.run_args(dir.sub("state")), {"--set", "diagnostics.interval=5s", "--set", "diagnostics.burst=1"}),
                        dir.sub("o1"), dir.sub("e1"));
     REQUIRE(eventually(60s, [&] {
       verdicts.poll(100ms);
