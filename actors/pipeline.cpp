@@ -320,14 +320,17 @@ struct pipeline::impl : kafka::rebalance_listener {
                                   {"watermark", format_iso8601(event_time::from_micros(shared->probes.engine.watermark_us))}});
   }
 
+  // A bounded input: the file at `path`, or stdin for "-". Null when the file cannot be read.
+  static std::istream* open_input(const std::string& path, std::ifstream& file) {
+    if (path == "-") return &std::cin;
+    file.open(path, std::ios::binary);
+    return file ? &file : nullptr;
+  }
+
   run_result feed_file(const std::string& path) {
     std::ifstream file;
-    std::istream* in = &std::cin;
-    if (path != "-") {
-      file.open(path, std::ios::binary);
-      if (!file) return run_result{false, "cannot read " + path, 0, {}};
-      in = &file;
-    }
+    std::istream* in = open_input(path, file);
+    if (!in) return run_result{false, "cannot read " + path, 0, {}};
     const topic_partition tp{"file:" + path, partition_id{0}};
     const auto batch_max = static_cast<size_t>(settings.pipeline.batch_max_records);
     auto b = std::make_shared<input_batch>();
@@ -380,12 +383,8 @@ struct pipeline::impl : kafka::rebalance_listener {
   // for judgement exactly as the state stage enqueues them.
   run_result feed_sessions(const std::string& path) {
     std::ifstream file;
-    std::istream* in = &std::cin;
-    if (path != "-") {
-      file.open(path, std::ios::binary);
-      if (!file) return run_result{false, "cannot read " + path, 0, {}};
-      in = &file;
-    }
+    std::istream* in = open_input(path, file);
+    if (!in) return run_result{false, "cannot read " + path, 0, {}};
     state::mailbox_writer queue(*store, state::mailbox_lane::judge);
     if (auto st = queue.open(); !st.ok()) return run_result{false, st.message, 0, {}};
     auto items = std::make_shared<judge_items>();
