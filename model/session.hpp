@@ -2,8 +2,9 @@
 // judgement stage needs. Built by state/session_summary.cpp from the stored events of a session,
 // encoded by topics/contracts/session_json.cpp.
 //
-// Lists are bounded (state config: session.*), ordered by event time then id, so that the same
-// input always yields byte-identical output.
+// Lists are bounded (state config: session.*): a list over its bound keeps its first and last
+// halves (how a session ended matters as much as how it began). They are ordered by event time
+// then id, so that the same input always yields byte-identical output.
 #pragma once
 
 #include <cstdint>

@@ -386,3 +386,24 @@ TEST_CASE("a flush at the end of a bounded replay completes every open session")
   REQUIRE(h.engine().open_sessions(10, ids, total).ok());
   CHECK(total == 0);
 }
+
+TEST_CASE("a list over its bound keeps how the session began and how it ended") {
+  auto cfg = engine_harness::default_config();
+  cfg.summary.max_tool_calls = 4;
+  engine_harness h(cfg);
+  std::vector<observation> events{obs_builder("tr", obs_kind::trace, "t1", "t1", 0).session("s1")};
+  for (int i = 0; i < 10; ++i)
+    events.push_back(obs_builder("tool-" + std::to_string(i), obs_kind::tool, "t1", "tool-" + std::to_string(i), 1 + i)
+                         .name("step" + std::to_string(i)));
+  h.feed_each(events);
+  h.advance_to(200);
+  auto s = h.sessions();
+  REQUIRE(s.size() == 1);
+  CHECK(s[0].stats.tool_calls == 10);  // all counted
+  REQUIRE(s[0].tool_calls.size() == 4);
+  CHECK(s[0].tool_calls[0].name == "step0");
+  CHECK(s[0].tool_calls[1].name == "step1");
+  CHECK(s[0].tool_calls[2].name == "step8");  // the last two: how it ended
+  CHECK(s[0].tool_calls[3].name == "step9");
+  CHECK(s[0].truncated.tool_calls == 6);
+}
