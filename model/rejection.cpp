@@ -11,6 +11,7 @@ std::string_view to_string(reject_code c) {
     case reject_code::unsupported_type: return "unsupported_type";
     case reject_code::too_large: return "too_large";
     case reject_code::late_event: return "late_event";
+    case reject_code::undeliverable: return "undeliverable";
   }
   return "unknown";
 }

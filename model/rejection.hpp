@@ -1,5 +1,6 @@
-// Why an input event could not be used. Every rejection becomes a tracewatch.deadletter.v1
-// record (topics/contracts/deadletter_json.hpp); nothing is dropped silently.
+// Why an input event (or an output record) could not be used. Every rejection becomes a
+// tracewatch.deadletter.v1 record (topics/contracts/deadletter_json.hpp); nothing is dropped
+// silently.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,8 @@ enum class reject_code : uint8_t {
   unsupported_type,  // a well-formed event tracewatch cannot attach to a session
   too_large,         // over a configured size limit
   late_event,        // its session was completed and sealed (past the grace period)
+  undeliverable,     // an output record the brokers refuse for good (e.g. over their size limit):
+                     // its dead letter replaces it (actors/output_stage.hpp)
 };
 std::string_view to_string(reject_code c);
 

@@ -391,13 +391,65 @@ TEST_CASE("a dead letter with binary bytes carries them as base64 and validates"
 TEST_CASE("every reject code the encoder can write is in the dead-letter schema", "[contracts]") {
   for (auto code : {reject_code::invalid_json, reject_code::unknown_format, reject_code::missing_field,
                     reject_code::invalid_field, reject_code::unsupported_type, reject_code::too_large,
-                    reject_code::late_event}) {
+                    reject_code::late_event, reject_code::undeliverable}) {
     INFO(to_string(code));
     const auto doc = json::parse(encode_deadletter_json(rejection(code, "d", std::nullopt, ""), position("in", 0, 7)));
     const auto violations = deadletter_schema().validate(doc);
     INFO(tw::testing::to_string(violations));
     CHECK(violations.empty());
   }
+}
+
+TEST_CASE("a dead letter that would not fit the record budget carries the longest prefix of its payload that fits, and says so",
+          "[contracts]") {
+  // An input message may be up to input.max_message_bytes (8 MiB) while a producer takes about
+  // 1 MB: its dead letter must still be deliverable. JSON doubles in size when escaped (quotes).
+  std::string message = R"({"batch":[)";
+  while (message.size() < 3'000'000) message += R"({"id":"e","type":"trace-create","body":{"name":"Grüße "}},)";
+  message += "{}]}";
+  const auto r = rejection(reject_code::invalid_field, "batch[7].body.id: missing", std::nullopt, message);
+  const size_t budget = 100'000;
+  const std::string encoded = encode_deadletter_json(r, position("traces.raw", 0, 5), budget);
+  CHECK(encoded.size() <= budget);
+  CHECK(encoded.size() > budget - 2000);  // as much as fits, not much less
+  CHECK(encoded == encode_deadletter_json(r, position("traces.raw", 0, 5), budget));  // deterministic
+  const auto doc = json::parse(encoded);
+  INFO(tw::testing::to_string(deadletter_schema().validate(doc)));
+  CHECK(deadletter_schema().validate(doc).empty());
+  const std::string payload = doc["payload"];
+  REQUIRE(payload.size() > 3);
+  CHECK(payload.substr(payload.size() - 3) == "\xE2\x80\xA6");
+  const std::string kept = payload.substr(0, payload.size() - 3);
+  CHECK(message.compare(0, kept.size(), kept) == 0);
+  CHECK(doc["detail"] == "batch[7].body.id: missing (payload: its first " + std::to_string(kept.size()) + " of " +
+                             std::to_string(message.size()) + " bytes)");
+
+  SECTION("a binary payload is cut to whole 3-byte groups before base64") {
+    const std::string bytes(500'000, '\xff');
+    const auto b = encode_deadletter_json(rejection(reject_code::invalid_json, "not UTF-8", std::nullopt, bytes),
+                                          position("traces.raw", 0, 6), budget);
+    CHECK(b.size() <= budget);
+    const auto bdoc = json::parse(b);
+    CHECK(deadletter_schema().validate(bdoc).empty());
+    const std::string detail = bdoc["detail"];
+    CHECK(detail.find(" of 500000 bytes)") != std::string::npos);
+    CHECK(std::string(bdoc["payload"]).size() % 4 == 0);
+  }
+  SECTION("a payload that fits is kept whole") {
+    const auto small = json::parse(encode_deadletter_json(
+        rejection(reject_code::invalid_json, "x", std::nullopt, message.substr(0, 1000)), position("t", 0, 1), budget));
+    CHECK(small["payload"] == message.substr(0, 1000));
+    CHECK(small["detail"] == "x");
+  }
+}
+
+TEST_CASE("a dead letter's detail is bounded, whatever the input put into it", "[contracts]") {
+  const auto doc = json::parse(encode_deadletter_json(
+      rejection(reject_code::unsupported_type, "type: unknown event type \"" + std::string(100'000, 'y') + "\"",
+                std::nullopt, "{}"),
+      position("traces.raw", 0, 1)));
+  CHECK(std::string(doc["detail"]).size() <= tw::bounds::max_message_bytes);
+  CHECK(deadletter_schema().validate(doc).empty());
 }
 
 TEST_CASE("dead-letter documents that break the contract fail schema validation", "[contracts]") {
