@@ -2,7 +2,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "config/options.hpp"
@@ -213,6 +215,23 @@ std::optional<config_error> validate(const settings& s) {
     return config_error{"webhook.url", "'" + s.webhook.url + "' must start with http:// or https://"};
   if (s.webhook.backoff_initial > s.webhook.backoff_max)
     return config_error{"webhook.backoff_initial", "must not exceed webhook.backoff_max"};
+  // An output record must fit the producer: the pass-through property that applies is the
+  // producer's own section, else the one for every client.
+  for (const auto& [section, props] : {std::pair<const char*, const std::map<std::string, std::string>*>{
+                                           "kafka.producer.", &s.kafka.producer},
+                                       {"kafka.librdkafka.", &s.kafka.librdkafka}}) {
+    auto it = props->find("message.max.bytes");
+    if (it == props->end()) continue;
+    const std::string key = std::string(section) + "message.max.bytes";
+    auto limit = parse_integer(it->second);
+    if (!limit) return config_error{key, "'" + it->second + "' is not an integer"};
+    if (*limit < s.output.max_record_bytes + 1024)
+      return config_error{key, std::to_string(*limit) + " leaves no room for output.max_record_bytes (" +
+                                   std::to_string(s.output.max_record_bytes) +
+                                   ") plus 1024 bytes for the key and framing: lower output.max_record_bytes to " +
+                                   std::to_string(std::max<int64_t>(*limit - 1024, 0)) + " or less"};
+    break;
+  }
   if (s.judge.rules.rfind("builtin:", 0) == 0 && s.judge.rules != "builtin:scheduling")
     return config_error{"judge.rules", "'" + s.judge.rules + "' is not a built-in rules set (there is builtin:scheduling)"};
   return std::nullopt;

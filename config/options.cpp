@@ -417,6 +417,25 @@ std::vector<option_spec> build_table() {
   t.push_back(map_option("webhook.headers", [](settings& s) -> auto& { return s.webhook.headers; },
                          "Extra HTTP headers sent with every webhook call (e.g. Authorization)."));
 
+  // --- output ---
+  t.push_back(integer_option(
+      "output.max_record_bytes", "900000", 65536, 1000000000,
+      "a record must fit the producer's message.max.bytes (librdkafka: 1,000,000 by default, at most "
+      "1,000,000,000) with room for its key; under 64 KiB a session could not keep its fixed part",
+      [](settings& s) -> auto& { return s.output.max_record_bytes; },
+      "The largest value (JSON document) of any output record: sessions, verdicts, diagnostics and dead "
+      "letters are built to fit it, leaving entries out of the middle of their lists (counted in the "
+      "record) when they would not. Must be at least 1024 bytes under the producer's message.max.bytes "
+      "(kafka.producer or kafka.librdkafka) when one is set; a record the brokers still refuse becomes a "
+      "dead letter (reason undeliverable)."));
+  t.push_back(duration_option(
+      "output.stall_timeout", "30s", micros(1000000), micros(3600LL * 1000000),
+      "shorter than a second would call every broker hiccup a stall; longer than an hour hides an outage",
+      [](settings& s) -> auto& { return s.output.stall_timeout; },
+      "An output lane (sessions, verdicts, diagnostics) whose oldest record has not been acknowledged for "
+      "this long is stalled: one error line names the lane, its depth and the last error, and another says "
+      "when it moves again."));
+
   // --- log ---
   t.push_back(string_option("log.level", "info", [](settings& s) -> auto& { return s.log.level; },
                             "Least severe log level written to stderr.",

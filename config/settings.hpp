@@ -107,6 +107,11 @@ struct webhook_settings {
   std::map<std::string, std::string> headers;
 };
 
+struct output_settings {
+  int64_t max_record_bytes = 0;  // the largest value of any output record
+  micros stall_timeout{0};       // an output lane whose oldest record waits longer is stalled
+};
+
 struct log_settings {
   std::string level;
   std::string format;
@@ -125,6 +130,7 @@ struct settings {
   judge_settings judge;
   diagnostics_settings diagnostics;
   webhook_settings webhook;
+  output_settings output;
   log_settings log;
 };
 

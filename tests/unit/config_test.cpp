@@ -10,6 +10,7 @@
 #include "config/loader.hpp"
 #include "config/options.hpp"
 #include "config/values.hpp"
+#include "model/bounds.hpp"
 
 using namespace tw::config;
 using namespace std::chrono_literals;
@@ -125,6 +126,33 @@ TEST_CASE("cross-option checks refuse contradictory settings") {
   auto reserved = load(std::nullopt, {"kafka.librdkafka.enable.auto.commit=true"});
   REQUIRE_FALSE(reserved);
   CHECK(reserved.error->key == "kafka.librdkafka.enable.auto.commit");
+}
+
+TEST_CASE("an output record budget the producer cannot take is refused at start, naming both keys") {
+  // Issue 6: a record over the producer's message.max.bytes can never be delivered.
+  for (const std::string section : {"kafka.producer.", "kafka.librdkafka."}) {
+    INFO(section);
+    auto r = load(std::nullopt, {section + "message.max.bytes=500000"});
+    REQUIRE_FALSE(r);
+    CHECK(r.error->key == section + "message.max.bytes");
+    CHECK(r.error->message.find("output.max_record_bytes (900000)") != std::string::npos);
+    auto lowered = load(std::nullopt, {section + "message.max.bytes=500000", "output.max_record_bytes=498976"});
+    CHECK(lowered);
+    auto not_a_number = load(std::nullopt, {section + "message.max.bytes=lots"});
+    REQUIRE_FALSE(not_a_number);
+    CHECK(not_a_number.error->key == section + "message.max.bytes");
+  }
+  // The producer's own section is what the producer uses: it decides over the shared one.
+  CHECK(load(std::nullopt, {"kafka.librdkafka.message.max.bytes=500000", "kafka.producer.message.max.bytes=2000000"}));
+  CHECK(load(std::nullopt, {"kafka.producer.message.max.bytes=901024"}));
+  CHECK_FALSE(load(std::nullopt, {"kafka.producer.message.max.bytes=901023"}));
+}
+
+TEST_CASE("the output record budget's default and margin are the ones the encoders use") {
+  const auto d = defaults();
+  CHECK(static_cast<size_t>(d.output.max_record_bytes) == tw::bounds::default_max_record_bytes);
+  CHECK(load(std::nullopt, {"kafka.producer.message.max.bytes=" +
+                            std::to_string(tw::bounds::default_max_record_bytes + tw::bounds::record_overhead_bytes)}));
 }
 
 TEST_CASE("docs/configuration.md is generated from the option table and up to date") {
