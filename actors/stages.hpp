@@ -111,7 +111,17 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
 // Detached (own thread): the rate-limited diagnoses; the webhook call blocks.
 caf::behavior diagnostic_actor(caf::event_based_actor* self, caf::actor output, std::shared_ptr<state::store> store,
                                diagnostic_stage_config cfg, const clock* clk, shared_ptr_t shared);
+// The output stage's settings from the configuration: the dead-letter topic for undeliverable
+// records, output.max_record_bytes, output.stall_timeout.
+output_stage_config output_stage_config_from(const config::settings& s);
+
 // Detached (own thread): producer polls block.
+caf::behavior configured_output_actor(caf::event_based_actor* self, std::shared_ptr<state::store> store,
+                                      std::shared_ptr<record_writer> writer, const clock* clk,
+                                      duration drain_timeout, output_stage_config cfg, shared_ptr_t shared);
+// The same with output_stage_config's defaults, which know no dead-letter topic: an undeliverable
+// record is logged and dropped rather than dead-lettered. Kept until the pipeline passes its
+// configuration (configured_output_actor with output_stage_config_from(settings)).
 caf::behavior output_actor(caf::event_based_actor* self, std::shared_ptr<state::store> store,
                            std::shared_ptr<record_writer> writer, const clock* clk, duration drain_timeout,
                            shared_ptr_t shared);

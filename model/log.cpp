@@ -9,12 +9,16 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <mutex>
 
 namespace tw::log {
 namespace {
 
 std::atomic<int> min_level{static_cast<int>(level::info)};
 std::atomic<bool> json{false};
+std::atomic<bool> observed{false};
+std::mutex observer_mutex;
+observer current_observer;  // guarded by observer_mutex
 
 spdlog::logger& sink() {
   // stderr, unbuffered; the pattern is only the message: the line is formatted here.
@@ -65,6 +69,12 @@ void configure(std::string_view level_name, std::string_view format) {
   json = format == "json";
 }
 
+void set_observer(observer o) {
+  std::lock_guard<std::mutex> lock(observer_mutex);
+  observed = static_cast<bool>(o);
+  current_observer = std::move(o);
+}
+
 bool enabled(level l) { return static_cast<int>(l) >= min_level.load(std::memory_order_relaxed) && l != level::off; }
 
 void write(level l, std::string_view msg, std::initializer_list<field> fields) {
@@ -95,6 +105,10 @@ void write(level l, std::string_view msg, std::initializer_list<field> fields) {
     }
   }
   sink().log(spdlog::level::info, line);
+  if (observed.load(std::memory_order_relaxed)) {
+    std::lock_guard<std::mutex> lock(observer_mutex);
+    if (current_observer) current_observer(l, msg, line);
+  }
 }
 
 }  // namespace tw::log

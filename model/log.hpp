@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -31,6 +32,11 @@ struct field {
 void configure(std::string_view level_name, std::string_view format);
 bool enabled(level l);
 void write(level l, std::string_view msg, std::initializer_list<field> fields = {});
+
+// A seam for tests: while set, every line written (after the level filter) is also handed to
+// `observer`, on the writing thread, with its level and message. Null stops it.
+using observer = std::function<void(level l, std::string_view msg, std::string_view line)>;
+void set_observer(observer o);
 
 inline void debug(std::string_view msg, std::initializer_list<field> f = {}) { write(level::debug, msg, f); }
 inline void info(std::string_view msg, std::initializer_list<field> f = {}) { write(level::info, msg, f); }

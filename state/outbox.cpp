@@ -6,6 +6,15 @@
 
 namespace tw::state {
 
+std::string_view to_string(outbox_lane lane) {
+  switch (lane) {
+    case outbox_lane::sessions: return "sessions";
+    case outbox_lane::verdicts: return "verdicts";
+    case outbox_lane::diagnostics: return "diagnostics";
+  }
+  return "unknown";
+}
+
 void encode_outbox_entry(const outbox_entry& e, std::string& out) {
   writer w(out);
   w.u8(1);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "state/lane.hpp"
@@ -24,6 +25,7 @@ namespace tw::state {
 enum class outbox_lane : uint8_t { sessions = 0, verdicts = 1, diagnostics = 2 };
 inline constexpr outbox_lane all_outbox_lanes[] = {outbox_lane::sessions, outbox_lane::verdicts,
                                                    outbox_lane::diagnostics};
+std::string_view to_string(outbox_lane lane);  // "sessions", "verdicts", "diagnostics" (for logs)
 
 struct outbox_entry {
   outbox_lane lane = outbox_lane::sessions;

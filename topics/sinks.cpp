@@ -2,13 +2,15 @@
 
 namespace tw {
 
-bool kafka_writer::write(uint64_t seq, const std::string& topic, const std::string& key, const std::string& payload) {
+write_result kafka_writer::write(uint64_t seq, const std::string& topic, const std::string& key,
+                                 const std::string& payload) {
   auto st = producer_->produce(topic, key, payload, seq);
   if (st.ok()) {
     ++in_flight_;
-    return true;
+    return {};
   }
-  return false;
+  if (st.code == kafka::kafka_errc::rejected) return {write_status::rejected, st.message};
+  return {write_status::retry_later, st.message};
 }
 
 void kafka_writer::poll(duration wait, write_outcome& out) {
@@ -17,21 +19,22 @@ void kafka_writer::poll(duration wait, write_outcome& out) {
   for (auto& r : reports_) {
     --in_flight_;
     if (r.status.ok()) out.acknowledged.push_back(r.seq);
-    else out.failed.emplace_back(r.seq, r.status.message);
+    else out.failed.push_back(write_failure{r.seq, r.status.message, r.status.code == kafka::kafka_errc::rejected});
   }
 }
 
-bool stream_writer::write(uint64_t seq, const std::string& topic, const std::string& key, const std::string& payload) {
+write_result stream_writer::write(uint64_t seq, const std::string& topic, const std::string&,
+                                  const std::string& payload) {
   auto it = streams_.find(topic);
   if (it != streams_.end() && it->second) {
     *it->second << payload << '\n';
     if (!*it->second) {
-      failed_.emplace_back(seq, "writing " + topic + " output failed");
-      return true;
+      failed_.push_back(write_failure{seq, "writing " + topic + " output failed", false});
+      return {};
     }
   }
   pending_.push_back(seq);
-  return true;
+  return {};
 }
 
 void stream_writer::poll(duration, write_outcome& out) {
@@ -41,7 +44,7 @@ void stream_writer::poll(duration, write_outcome& out) {
     if (s) ok = static_cast<bool>(s->flush()) && ok;
   if (ok) out.acknowledged.insert(out.acknowledged.end(), pending_.begin(), pending_.end());
   else
-    for (auto seq : pending_) out.failed.emplace_back(seq, "flushing output failed");
+    for (auto seq : pending_) out.failed.push_back(write_failure{seq, "flushing output failed", false});
   out.failed.insert(out.failed.end(), failed_.begin(), failed_.end());
   pending_.clear();
   failed_.clear();

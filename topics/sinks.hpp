@@ -16,16 +16,36 @@
 
 namespace tw {
 
+// What became of one write() at once.
+enum class write_status {
+  queued,       // on its way: its outcome comes through poll()
+  retry_later,  // not queued, for a reason that may pass (the local queue is full, the topic is not
+                // known yet): poll, then write it again, and nothing after it meanwhile
+  rejected,     // can never be written as it is (e.g. larger than the producer accepts)
+};
+
+struct write_result {
+  write_status status = write_status::queued;
+  std::string error;  // why, unless queued
+};
+
+struct write_failure {
+  uint64_t seq = 0;
+  std::string error;
+  bool rejected = false;  // true: retrying cannot help (see write_status::rejected)
+};
+
 struct write_outcome {
-  std::vector<uint64_t> acknowledged;                       // durable downstream
-  std::vector<std::pair<uint64_t, std::string>> failed;     // not delivered: retry later
+  std::vector<uint64_t> acknowledged;  // durable downstream
+  std::vector<write_failure> failed;   // not delivered: retry later, unless rejected
 };
 
 class record_writer {
  public:
   virtual ~record_writer() = default;
-  // Queues one record. Retriable failures (a full local queue) return false: poll, then retry.
-  virtual bool write(uint64_t seq, const std::string& topic, const std::string& key, const std::string& payload) = 0;
+  // Queues one record.
+  [[nodiscard]] virtual write_result write(uint64_t seq, const std::string& topic, const std::string& key,
+                                           const std::string& payload) = 0;
   // Waits up to `wait` for outcomes of earlier writes.
   virtual void poll(duration wait, write_outcome& out) = 0;
   virtual size_t in_flight() const = 0;
@@ -35,7 +55,8 @@ class record_writer {
 class kafka_writer final : public record_writer {
  public:
   explicit kafka_writer(std::unique_ptr<kafka::output_producer> p) : producer_(std::move(p)) {}
-  bool write(uint64_t seq, const std::string& topic, const std::string& key, const std::string& payload) override;
+  write_result write(uint64_t seq, const std::string& topic, const std::string& key,
+                     const std::string& payload) override;
   void poll(duration wait, write_outcome& out) override;
   size_t in_flight() const override { return in_flight_; }
 
@@ -51,14 +72,15 @@ class kafka_writer final : public record_writer {
 class stream_writer final : public record_writer {
  public:
   void route(const std::string& topic, std::ostream* out) { streams_[topic] = out; }
-  bool write(uint64_t seq, const std::string& topic, const std::string& key, const std::string& payload) override;
+  write_result write(uint64_t seq, const std::string& topic, const std::string& key,
+                     const std::string& payload) override;
   void poll(duration wait, write_outcome& out) override;
   size_t in_flight() const override { return pending_.size(); }
 
  private:
   std::map<std::string, std::ostream*> streams_;
   std::vector<uint64_t> pending_;
-  std::vector<std::pair<uint64_t, std::string>> failed_;
+  std::vector<write_failure> failed_;
 };
 
 }  // namespace tw

@@ -1,8 +1,9 @@
 // librdkafka at the boundary: client configuration and the topics module's error type.
 //
 // Every librdkafka error is converted here into kafka_status, classified as the caller needs it:
-// retriable (the broker is away; try again), fatal (this client cannot continue) or config (a
-// setting is wrong: stop at start, naming it).
+// retriable (the broker is away; try again), fatal (this client cannot continue), config (a
+// setting is wrong: stop at start, naming it) or rejected (this one message can never be
+// produced as it is: retrying it would block what follows; see output_producer.hpp).
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
@@ -13,7 +14,7 @@
 
 namespace tw::kafka {
 
-enum class kafka_errc { ok, retriable, fatal, config };
+enum class kafka_errc { ok, retriable, fatal, config, rejected };
 
 struct kafka_status {
   kafka_errc code = kafka_errc::ok;

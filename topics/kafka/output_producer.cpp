@@ -4,12 +4,30 @@
 
 namespace tw::kafka {
 
+kafka_status produce_status(RdKafka::ErrorCode err, const std::string& context) {
+  auto st = kafka_status::from(err, context);
+  switch (err) {
+    case RdKafka::ERR_NO_ERROR:
+      break;
+    case RdKafka::ERR_MSG_SIZE_TOO_LARGE:
+    case RdKafka::ERR_INVALID_RECORD:
+      st.code = kafka_errc::rejected;
+      break;
+    default:
+      // The client's own classification (config for an unknown topic, fatal for authorisation)
+      // is about the client; for one message all of them mean "not now".
+      st.code = kafka_errc::retriable;
+      break;
+  }
+  return st;
+}
+
 class output_producer::reporter : public RdKafka::DeliveryReportCb {
  public:
   // Runs inside poll(), on the owning thread.
   void dr_cb(RdKafka::Message& m) override {
     auto* seq = static_cast<uint64_t*>(m.msg_opaque());
-    if (reports) reports->push_back(delivery{*seq, kafka_status::from(m.err(), "delivering to " + m.topic_name())});
+    if (reports) reports->push_back(delivery{*seq, produce_status(m.err(), "delivering to " + m.topic_name())});
     delete seq;
   }
   // Where reports go; null outside poll() (flush() and destruction also serve reports, which are
@@ -52,9 +70,7 @@ kafka_status output_producer::produce(const std::string& topic, const std::strin
                                 key.size(), 0, nullptr, opaque);
   if (err != RdKafka::ERR_NO_ERROR) {
     delete opaque;
-    auto st = kafka_status::from(err, "producing to " + topic);
-    if (err == RdKafka::ERR__QUEUE_FULL) st.code = kafka_errc::retriable;
-    return st;
+    return produce_status(err, "producing to " + topic);
   }
   return {};
 }
