@@ -338,6 +338,17 @@ TEST_CASE("session documents that break the contract fail schema validation", "[
       {"an unknown observation kind", [](json& d) { d["errors"][0]["kind"] = "agent"; }, "/errors/0/kind", "enum"},
       {"a non-string metadata value", [](json& d) { d["metadata"]["tier"] = 2; }, "/metadata/tier", "type"},
       {"a missing member of a list entry", [](json& d) { d["scores"][0].erase("label"); }, "/scores/0", "required"},
+      {"a session id over the id bound", [](json& d) { d["session_id"] = std::string(513, 's'); }, "/session_id",
+       "maxLength"},
+      {"a trace id over the id bound", [](json& d) { d["turns"][0]["trace_id"] = std::string(513, 't'); },
+       "/turns/0/trace_id", "maxLength"},
+      {"a finish reason longer than its bound (issue 6)",
+       [](json& d) { d["llm_calls"][0]["finish_reason"] = std::string(2 << 20, 's'); }, "/llm_calls/0/finish_reason",
+       "maxLength"},
+      {"a tool name longer than the name bound", [](json& d) { d["tool_calls"][0]["name"] = std::string(258, 'n'); },
+       "/tool_calls/0/name", "maxLength"},
+      {"a metadata value longer than its bound", [](json& d) { d["metadata"]["tier"] = std::string(202, 'v'); },
+       "/metadata/tier", "maxLength"},
   };
   const json valid = json::parse(encode_session_json(full_session()));
   REQUIRE(session_schema().validate(valid).empty());

@@ -125,8 +125,19 @@ TEST_CASE("events Langfuse would refuse are rejected with the field's path and r
       {"a carriage return in an id (servertest: should fail for \\r in id)",
        event("trace-create", R"({"id":"t"})", "a\\rb"), reject_code::invalid_field,
        "id: contains a carriage return"},
-      {"ids longer than 800 characters", event("trace-create", R"({"id":"t"})", std::string(801, 'x')),
-       reject_code::invalid_field, "id: longer than 800 characters"},
+      {"ids longer than 512 bytes (tracewatch's bound, stricter than Langfuse's 800 characters)",
+       event("trace-create", R"({"id":"t"})", std::string(513, 'x')), reject_code::invalid_field,
+       "id: longer than 512 bytes"},
+      {"the id bound counts bytes: 171 three-byte characters are 513 bytes",
+       event("trace-create", R"({"id":")" + [] {
+         std::string s;
+         for (int i = 0; i < 171; ++i) s += "\xE6\x97\xA5";
+         return s;
+       }() + "\"}"),
+       reject_code::invalid_field, "body.id: longer than 512 bytes"},
+      {"a session id longer than 512 bytes is rejected, never cut (two sessions would merge)",
+       event("trace-create", R"({"id":"t","sessionId":")" + std::string(600, 's') + "\"}"),
+       reject_code::invalid_field, "body.sessionId: longer than 512 bytes"},
       {"an unknown type", event("trace-delete", R"({"id":"t"})"), reject_code::unsupported_type,
        "type: unknown event type \"trace-delete\""},
       {"the type is required", R"({"id":"e",)" + ts + R"(,"body":{"id":"t"}})", reject_code::missing_field,
@@ -181,10 +192,10 @@ TEST_CASE("events Langfuse would refuse are rejected with the field's path and r
   }
 }
 
-TEST_CASE("ids of exactly 800 characters and trace names of exactly 1000 are accepted") {
-  auto o = one("trace-create", R"({"id":")" + std::string(800, 'i') + R"(","name":")" + std::string(1000, 'n') + "\"}");
-  CHECK(o.trace_id.size() == 800);
-  CHECK(o.name->size() == 1000);
+TEST_CASE("ids of exactly 512 bytes and trace names of exactly 1000 characters are accepted; names are cut to 256 bytes") {
+  auto o = one("trace-create", R"({"id":")" + std::string(512, 'i') + R"(","name":")" + std::string(1000, 'n') + "\"}");
+  CHECK(o.trace_id.size() == 512);
+  CHECK(*o.name == std::string(256, 'n') + "\xE2\x80\xA6");
   // Lengths count UTF-16 units, as zod does: 500 emoji are 1000 units.
   std::string emoji;
   for (int i = 0; i < 500; ++i) emoji += "\xF0\x9F\x98\x80";
@@ -333,8 +344,8 @@ TEST_CASE("levels and status messages map to obs_level") {
 TEST_CASE("a generation's text is the last user message and the assistant's answer") {
   struct row {
     const char* description;
-    const char* input;
-    const char* output;
+    std::string input;
+    std::string output;
     std::optional<std::string> user, assistant, finish;
   };
   const row rows[] = {
@@ -357,6 +368,9 @@ TEST_CASE("a generation's text is the last user message and the assistant's answ
        R"("{\"role\":\"assistant\",\"content\":\"also nested\"}")", "nested", "also nested", std::nullopt},
       {"tool-call-only answers have no text", R"({"messages":[{"role":"user","content":"weather?"}]})",
        R"({"role":"assistant","content":null,"tool_calls":[{"id":"c1"}]})", "weather?", std::nullopt, std::nullopt},
+      {"a finish reason is cut to 64 bytes (issue 6)", R"("hi")",
+       R"({"content":"ok","finish_reason":")" + std::string(100000, 'f') + R"("})", "hi", "ok",
+       std::string(64, 'f') + "\xE2\x80\xA6"},
   };
   for (const auto& r : rows) {
     INFO(r.description);

@@ -519,3 +519,60 @@ TEST_CASE("each OTLP span knows its ordinal in the message, for dead letters tha
   CHECK(r.observations[0].source_index == 0);
   CHECK(r.observations[1].source_index == 1);
 }
+
+TEST_CASE("a 2 MB gen_ai.response.finish_reasons and other huge fields come out bounded") {
+  // Issue 6: the finish reason was copied whole into llm_calls[].finish_reason, making the session
+  // record larger than any producer accepts. Every string copied from input has a bound.
+  const std::string huge(2 << 20, 'z');
+  const std::string big_json_array = R"([\")" + huge + R"(\"])";  // the array written as a JSON string
+  struct row {
+    const char* description;
+    std::string finish_attr;
+  };
+  const row rows[] = {
+      {"a plain string", str("gen_ai.response.finish_reasons", huge)},
+      {"a JSON string holding an array", str("gen_ai.response.finish_reasons", big_json_array)},
+      {"an arrayValue", R"({"key":"gen_ai.response.finish_reasons","value":{"arrayValue":{"values":[{"stringValue":")" +
+                            huge + R"("}]}}})"},
+      {"the legacy completion attribute", str("gen_ai.completion.0.finish_reason", huge)},
+  };
+  for (const auto& r : rows) {
+    INFO(r.description);
+    auto o = one_span(str("gen_ai.operation.name", "chat") + "," + r.finish_attr);
+    REQUIRE(o.finish_reason);
+    CHECK(*o.finish_reason == std::string(bounds::max_finish_reason_bytes, 'z') + "\xE2\x80\xA6");
+  }
+
+  // Every other string of a span, each far over its bound (and the message under 8 MiB).
+  const std::string big(512 << 10, 'y');
+  auto o = only_observation(otlp(
+      R"({"traceId":")" + trace_hex + R"(","spanId":"eee19b7ec3c1b174","name":")" + big +
+          R"(","startTimeUnixNano":"1735732800000000000","endTimeUnixNano":"1735732801250000000","attributes":[)" +
+          str("gen_ai.operation.name", "execute_tool") + "," + str("gen_ai.tool.name", big) + "," +
+          str("gen_ai.tool.call.id", big) + "," + str("gen_ai.tool.call.result", big) + "," +
+          str("gen_ai.request.model", big) + "," + str("user.id", big) + "," + str("gen_ai.agent.name", big) +
+          R"(],"status":{"code":2,"message":")" + big + R"("}})",
+      str("service.name", big)));
+  CHECK(o.name->size() <= bounds::max_name_bytes + 3);
+  CHECK(o.tool_name->size() <= bounds::max_name_bytes + 3);
+  CHECK(o.tool_call_id->size() <= bounds::max_id_bytes + 3);
+  CHECK(o.tool_result->size() <= parse_limits{}.result_excerpt_bytes + 3);
+  CHECK(o.model->size() <= bounds::max_name_bytes + 3);
+  CHECK(o.user_id->size() <= bounds::max_id_bytes + 3);
+  CHECK(o.status_message->size() <= parse_limits{}.result_excerpt_bytes + 3);
+  REQUIRE(o.metadata);
+  for (const auto& [k, v] : *o.metadata) CHECK(v.size() <= parse_limits{}.metadata_value_bytes + 3);
+  CHECK(invariant_violations(o).empty());
+}
+
+TEST_CASE("a session id over the id bound rejects the span, naming the attribute, instead of being cut") {
+  // Cut, two sessions whose ids share their first 512 bytes would have become one.
+  const std::string long_id(513, 's');
+  auto own = only_rejection(otlp(span(str("session.id", long_id))));
+  CHECK(own.code == reject_code::invalid_field);
+  CHECK(own.detail == R"(resourceSpans[0].scopeSpans[0].spans[0].attributes["session.id"]: longer than 512 bytes)");
+  auto on_resource = only_rejection(otlp(span(""), str("gen_ai.conversation.id", long_id)));
+  CHECK(on_resource.detail ==
+        R"(resourceSpans[0].resource.attributes["gen_ai.conversation.id"]: longer than 512 bytes)");
+  CHECK(only_observation(otlp(span(str("session.id", std::string(512, 's'))))).session_id.size() == 512);
+}

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "model/bounds.hpp"
 #include "model/observation.hpp"
 #include "model/text.hpp"
 #include "topics/formats/formats.hpp"
@@ -31,23 +32,27 @@ inline std::vector<std::string> invariant_violations(const observation& o, const
     utf8(name, *s);
     if (s->size() > bound + 3) out.push_back(std::string(name) + " exceeds its bound");
   };
-  utf8("event_id", o.event_id);
-  utf8("session_id", o.session_id);
-  utf8("trace_id", o.trace_id);
-  utf8("observation_id", o.observation_id);
-  utf8("source_type", o.source_type);
-  constexpr size_t unbounded = size_t(1) << 40;
-  opt("parent_id", o.parent_id, unbounded);
-  opt("name", o.name, 1000);
+  // Ids are never cut, so their bound is exact (model/bounds.hpp).
+  auto id = [&](const char* name, const std::string& s, size_t bound) {
+    utf8(name, s);
+    if (s.size() > bound) out.push_back(std::string(name) + " is longer than " + std::to_string(bound) + " bytes");
+  };
+  id("event_id", o.event_id, bounds::max_id_bytes + 16);  // "export:" + id, "otlp-log:..." are derived
+  id("session_id", o.session_id, bounds::max_id_bytes);
+  id("trace_id", o.trace_id, bounds::max_id_bytes);
+  id("observation_id", o.observation_id, bounds::max_id_bytes);
+  if (o.parent_id) id("parent_id", *o.parent_id, bounds::max_id_bytes);
+  opt("source_type", o.source_type, bounds::max_name_bytes);
+  opt("name", o.name, bounds::max_name_bytes);
   opt("status_message", o.status_message, limits.result_excerpt_bytes);
-  opt("model", o.model, 1000);
-  opt("finish_reason", o.finish_reason, 1000);
-  opt("tool_name", o.tool_name, 1000);
-  opt("tool_call_id", o.tool_call_id, 800 * 4);
+  opt("model", o.model, bounds::max_name_bytes);
+  opt("finish_reason", o.finish_reason, bounds::max_finish_reason_bytes);
+  opt("tool_name", o.tool_name, bounds::max_name_bytes);
+  opt("tool_call_id", o.tool_call_id, bounds::max_id_bytes);
   opt("tool_result", o.tool_result, limits.result_excerpt_bytes);
   opt("user_text", o.user_text, limits.text_excerpt_bytes);
   opt("assistant_text", o.assistant_text, limits.text_excerpt_bytes);
-  opt("user_id", o.user_id, 800 * 4);
+  opt("user_id", o.user_id, bounds::max_id_bytes);
   opt("environment", o.environment, 40);
   opt("score_label", o.score_label, limits.metadata_value_bytes);
   if (o.metadata) {

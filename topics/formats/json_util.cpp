@@ -192,7 +192,7 @@ std::optional<std::string> finish_reason_at(dom::element v, nested_json& nested,
   auto obj = as_object(v);
   if (!obj) return std::nullopt;
   for (auto key : {"finish_reason", "finishReason", "stop_reason"})
-    if (auto s = string_member(*obj, key); s && !s->empty()) return std::string(*s);
+    if (auto s = string_member(*obj, key); s && !s->empty()) return finish_reason_text(*s);
   for (auto key : {"choices", "candidates"}) {
     auto m = member_not_null(*obj, key);
     auto arr = m ? as_array(*m) : std::nullopt;
@@ -503,14 +503,18 @@ size_t utf16_length(std::string_view s) {
   return n;
 }
 
+const char* id_text_problem(std::string_view s) {
+  static_assert(bounds::max_id_bytes == 512, "the message below names the bound");
+  if (s.empty()) return "empty";
+  if (s.size() > bounds::max_id_bytes) return "longer than 512 bytes";
+  if (s.find('\r') != std::string_view::npos) return "contains a carriage return";
+  return nullptr;
+}
+
 const char* id_problem(dom::element e) {
   auto s = as_string(e);
   if (!s) return "not a string";
-  if (s->empty()) return "empty";
-  // Byte length bounds the UTF-16 length from above: count only when it could be too long.
-  if (s->size() > max_id_chars && utf16_length(*s) > max_id_chars) return "longer than 800 characters";
-  if (s->find('\r') != std::string_view::npos) return "contains a carriage return";
-  return nullptr;
+  return id_text_problem(*s);
 }
 
 std::optional<problem> check_id(dom::element e, std::string_view path) {
@@ -617,6 +621,8 @@ std::optional<std::string> result_excerpt(dom::element v, size_t max_bytes) {
 std::optional<std::string> find_finish_reason(dom::element v, nested_json& nested, size_t level) {
   return finish_reason_at(v, nested, level, 0);
 }
+
+std::string finish_reason_text(std::string_view s) { return excerpt(s, bounds::max_finish_reason_bytes); }
 
 // ---------------------------------------------------------------------------------------------
 // Metadata

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "model/bounds.hpp"
 #include "model/observation.hpp"
 #include "model/text.hpp"
 #include "model/rejection.hpp"
@@ -29,11 +30,8 @@ namespace tw::formats {
 
 namespace dom = simdjson::dom;
 
-// Ids (Langfuse's limit, applied to every id we accept): at most this many characters.
-inline constexpr size_t max_id_chars = 800;
-// Observation and trace names are cut to this many bytes (Langfuse rejects trace names over
-// 1,000 characters; other names are only bounded).
-inline constexpr size_t max_name_bytes = 1000;
+// The bounds of ids, names and finish reasons are tracewatch's, for every format:
+// model/bounds.hpp (bounds::max_id_bytes, max_name_bytes, max_finish_reason_bytes).
 
 // Why one event (or a whole message) cannot be used: becomes a rejected_event.
 struct problem {
@@ -109,12 +107,15 @@ std::optional<event_time> read_time(dom::element e, bool allow_epoch_millis = fa
 // ---------------------------------------------------------------------------------------------
 // Ids
 
-// Langfuse/native id rules: a string, non-empty, at most max_id_chars characters (counted in
-// UTF-16 code units, as zod counts), no carriage return. Returns the problem, or nullopt.
+// The id rules, for every format: a string, non-empty, at most bounds::max_id_bytes bytes, no
+// carriage return (Langfuse's rule). An id over the bound is rejected, never cut: two long ids
+// with a common prefix would become one session or observation. (Langfuse allows 800 UTF-16
+// characters; tracewatch is stricter, see docs/input-formats.md.) Returns the problem, or nullopt.
 std::optional<problem> check_id(dom::element e, std::string_view path);
 // The same rules without a path: why the id is unusable, or nullptr when it is fine (so that hot
 // paths build the path only for a rejection).
 const char* id_problem(dom::element e);
+const char* id_text_problem(std::string_view id);  // for ids read as text (OTLP attribute values)
 // UTF-16 code units in valid UTF-8 text (what JavaScript's String.length reports).
 size_t utf16_length(std::string_view s);
 
@@ -174,8 +175,11 @@ std::optional<std::string> text_or_json(dom::element v, speaker who, nested_json
 std::optional<std::string> result_excerpt(dom::element v, size_t max_bytes);
 
 // finish_reason / finishReason / stop_reason of an output value, choices[0] or candidates[0],
-// or of the last message of an output array.
+// or of the last message of an output array; bounded (finish_reason_text).
 std::optional<std::string> find_finish_reason(dom::element v, nested_json& nested, size_t level = 0);
+// A finish reason as kept: cut to bounds::max_finish_reason_bytes (real ones are short tokens; a
+// producer once sent 2 MB in gen_ai.response.finish_reasons, issue 6).
+std::string finish_reason_text(std::string_view s);
 
 // ---------------------------------------------------------------------------------------------
 // Metadata

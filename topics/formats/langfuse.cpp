@@ -189,9 +189,9 @@ std::optional<problem> read_trace(body_reader& r, observation& obs, parse_contex
   if (session) obs.session_id = std::move(*session);
   if (auto name = body.get_string("name"); name && utf16_length(*name) > 1000)
     return invalid("body.name", "longer than 1000 characters");
-  r.string_field("name", max_name_bytes, obs.name);
+  r.string_field("name", bounds::max_name_bytes, obs.name);
   r.time_field("timestamp", obs.start);
-  r.string_field("userId", max_id_chars, obs.user_id);
+  r.string_field("userId", bounds::max_id_bytes, obs.user_id);
   r.environment_field(obs.environment);
   r.metadata_field(obs.metadata);
   if (auto in = body.get("input")) obs.user_text = text_or_json(*in, speaker::user, ctx.nested, ctx.limits.text_excerpt_bytes);
@@ -230,12 +230,12 @@ std::optional<problem> read_observation(const event_type& type, body_reader& r, 
   obs.trace_id = r.required_id("traceId");
   if (auto p = r.problem_found()) return p;
   r.optional_id("parentObservationId", obs.parent_id);
-  r.string_field("name", max_name_bytes, obs.name);
+  r.string_field("name", bounds::max_name_bytes, obs.name);
   r.time_field("startTime", obs.start);
   r.time_field("endTime", obs.end);
   r.level_field(obs.level);
   r.string_field("statusMessage", ctx.limits.result_excerpt_bytes, obs.status_message);
-  r.string_field("model", max_name_bytes, obs.model);
+  r.string_field("model", bounds::max_name_bytes, obs.model);
   r.environment_field(obs.environment);
   r.metadata_field(obs.metadata);
 
@@ -284,7 +284,7 @@ std::optional<problem> read_score(body_reader& r, observation& obs, const std::s
 
   auto name = body.get_not_null("name");
   if (!name) return missing("body.name");
-  r.string_field("name", max_name_bytes, obs.name);
+  r.string_field("name", bounds::max_name_bytes, obs.name);
 
   auto value = body.get_not_null("value");
   if (!value) return missing("body.value");

@@ -53,8 +53,8 @@ void read_metadata(dom::element meta, parse_context& ctx, std::optional<metadata
     if (auto svc = string_member(*as_object(*res), "service.name")) add_metadata(*entries, "service.name", *svc, ctx.limits);
   if (!hints) return;
   for (auto key : {"gen_ai.tool.name", "tool.name"})
-    if (auto s = string_member(*attrs, key); s && !hints->name) hints->name = std::string(*s);
-  if (auto s = string_member(*attrs, "gen_ai.tool.call.id")) hints->call_id = std::string(*s);
+    if (auto s = string_member(*attrs, key); s && !hints->name) hints->name = excerpt(*s, bounds::max_name_bytes);
+  if (auto s = string_member(*attrs, "gen_ai.tool.call.id")) hints->call_id = excerpt(*s, bounds::max_id_bytes);
   for (auto key : {"gen_ai.tool.call.result", "gcp.vertex.agent.tool_response", "output.value"})
     if (auto s = string_member(*attrs, key); s && !hints->result && !is_placeholder_text(*s))
       hints->result = excerpt(*s, ctx.limits.result_excerpt_bytes);
@@ -138,8 +138,8 @@ std::optional<problem> read_trace(dom::object t, parse_context& ctx, observation
   obs.timestamp = *ts;
   obs.start = ts;
   if (session) obs.session_id = *session;
-  r.string_field("name", max_name_bytes, obs.name);
-  r.string_field("userId", max_id_chars, obs.user_id);
+  r.string_field("name", bounds::max_name_bytes, obs.name);
+  r.string_field("userId", bounds::max_id_bytes, obs.user_id);
   r.environment(obs.environment);
   if (auto m = member(t, "metadata")) read_metadata(*m, ctx, obs.metadata, nullptr);
   auto tags_e = member_not_null(t, "tags");
@@ -175,15 +175,15 @@ std::optional<problem> read_observation(dom::object o, std::string path, const o
   if (obs.trace_id == trace.trace_id) obs.session_id = trace.session_id;
   obs.kind = obs_kind::span;
   if (auto type = string_member(o, "type")) {
-    obs.source_type = std::string(*type);
+    obs.source_type = excerpt(*type, bounds::max_name_bytes);
     if (auto k = langfuse_observation_kind(*type)) obs.kind = *k;
   }
   obs.start = start;
   obs.end = end;
   obs.timestamp = start ? *start : end ? *end : trace.timestamp;
-  r.string_field("name", max_name_bytes, obs.name);
+  r.string_field("name", bounds::max_name_bytes, obs.name);
   r.string_field("statusMessage", ctx.limits.result_excerpt_bytes, obs.status_message);
-  r.string_field("model", max_name_bytes, obs.model);
+  r.string_field("model", bounds::max_name_bytes, obs.model);
   r.environment(obs.environment);
 
   const usage_totals usage = read_langfuse_usage(object_view(o));
@@ -255,7 +255,7 @@ std::optional<problem> read_score(dom::object s, std::string path, const observa
   obs.session_id = session ? *session : obs.trace_id == trace.trace_id ? trace.session_id : std::string();
   obs.timestamp = ts ? *ts : trace.timestamp;
   obs.start = ts;
-  r.string_field("name", max_name_bytes, obs.name);
+  r.string_field("name", bounds::max_name_bytes, obs.name);
   r.environment(obs.environment);
   if (auto label = string_member(s, "stringValue"))
     obs.score_label = excerpt(*label, ctx.limits.metadata_value_bytes);

@@ -88,12 +88,12 @@ class event_reader {
     obs.timestamp = *ts;
 
     const parse_limits& limits = ctx_.limits;
-    if (!text("name", max_name_bytes, obs.name) || !text("status_message", limits.result_excerpt_bytes, obs.status_message) ||
-        !text("model", max_name_bytes, obs.model) || !text("finish_reason", max_name_bytes, obs.finish_reason) ||
-        !text("tool_name", max_name_bytes, obs.tool_name) || !text("tool_call_id", max_id_chars, obs.tool_call_id) ||
+    if (!text("name", bounds::max_name_bytes, obs.name) || !text("status_message", limits.result_excerpt_bytes, obs.status_message) ||
+        !text("model", bounds::max_name_bytes, obs.model) || !text("finish_reason", bounds::max_finish_reason_bytes, obs.finish_reason) ||
+        !text("tool_name", bounds::max_name_bytes, obs.tool_name) || !text("tool_call_id", bounds::max_id_bytes, obs.tool_call_id) ||
         !text("user_text", limits.text_excerpt_bytes, obs.user_text) ||
         !text("assistant_text", limits.text_excerpt_bytes, obs.assistant_text) ||
-        !text("user_id", max_id_chars, obs.user_id) || !text("score_label", limits.metadata_value_bytes, obs.score_label))
+        !text("user_id", bounds::max_id_bytes, obs.user_id) || !text("score_label", limits.metadata_value_bytes, obs.score_label))
       return problem_;
 
     if (auto l = member_not_null(ev_, "level")) {

@@ -403,13 +403,46 @@ std::optional<std::string_view> first_string(const attributes& a, std::initializ
   return std::nullopt;
 }
 
+std::string_view attr_name(attr a) {
+  for (const auto& [key, slot] : attr_keys)
+    if (slot == a) return key;
+  return {};
+}
+
+// A session id and where it was found (for the path of a rejection).
+struct session_attr {
+  std::string_view id;
+  attr key;
+  bool on_resource = false;
+};
+
 // Session id keys in Langfuse's order of preference, then vendor keys; the span's own attributes
 // before its resource's.
-std::optional<std::string_view> session_of(const attributes& own, const attributes* resource) {
+std::optional<session_attr> session_of(const attributes& own, const attributes* resource) {
   static constexpr std::initializer_list<attr> keys = {attr::lf_session_id, attr::session_id, attr::conversation_id,
                                                        attr::vertex_session_id, attr::ai_session_id};
-  if (auto s = first_string(own, keys)) return s;
-  if (resource) return first_string(*resource, keys);
+  for (const auto* from : {&own, resource}) {
+    if (!from) continue;
+    for (attr k : keys)
+      if (auto v = from->get(k))
+        if (auto s = any_string(*v); s && !s->empty()) return session_attr{*s, k, from == resource};
+  }
+  return std::nullopt;
+}
+
+// The session id as kept, or the problem with it: an id over the bound rejects the record (cutting
+// it could merge two sessions).
+std::optional<problem> read_session_id(const attributes& own, const scope_info& scope, const record_path& path,
+                                       std::string& out) {
+  auto s = session_of(own, scope.resource);
+  if (!s) return std::nullopt;
+  if (const char* why = id_text_problem(s->id)) {
+    const std::string where =
+        s->on_resource ? std::string(path.resource_key) + "[" + std::to_string(path.resource) + "].resource.attributes"
+                       : path.field("attributes");
+    return invalid(where + "[\"" + std::string(attr_name(s->key)) + "\"]", why);
+  }
+  out = std::string(s->id);
   return std::nullopt;
 }
 
@@ -639,7 +672,7 @@ span_event_facts read_span_events(const object_view& span, nested_json& nested) 
       if (!t) t = attr_text(event_attr(*ev, "content"), speaker::assistant, nested);
       if (t && !facts.assistant_text) facts.assistant_text = std::move(t);
       if (auto f = event_attr(*ev, "finish_reason"))
-        if (auto s = any_string(*f); s && !facts.finish_reason) facts.finish_reason = std::string(*s);
+        if (auto s = any_string(*f); s && !facts.finish_reason) facts.finish_reason = finish_reason_text(*s);
     } else if (name == "gen_ai.content.completion") {
       if (auto t = attr_text(event_attr(*ev, "gen_ai.completion"), speaker::assistant, nested))
         if (!facts.assistant_text) facts.assistant_text = std::move(t);
@@ -659,9 +692,9 @@ std::optional<std::string> finish_reason_of(const attributes& a, nested_json& ne
       auto decoded = nested.decode(*as_string(*s), 0);
       if (auto arr = decoded ? as_array(*decoded) : std::nullopt) {
         for (dom::element first : *arr)
-          if (auto f = as_string(first)) return std::string(*f);
+          if (auto f = as_string(first)) return finish_reason_text(*f);
       } else if (!as_string(*s)->empty()) {
-        return std::string(*as_string(*s));
+        return finish_reason_text(*as_string(*s));
       }
     } else if (auto obj = as_object(*v)) {
       auto arr_v = member_not_null(*obj, "arrayValue");
@@ -669,12 +702,12 @@ std::optional<std::string> finish_reason_of(const attributes& a, nested_json& ne
       auto values_e = inner ? member_not_null(*inner, "values") : std::nullopt;
       if (auto values = values_e ? as_array(*values_e) : std::nullopt)
         for (dom::element first : *values)
-          if (auto f = any_string(first)) return std::string(*f);
+          if (auto f = any_string(first)) return finish_reason_text(*f);
     }
   }
   for (const auto& ia : a.indexed())
     if (ia.family == msg_family::completion && ia.field == msg_field::finish_reason)
-      if (auto s = any_string(ia.value)) return std::string(*s);
+      if (auto s = any_string(ia.value)) return finish_reason_text(*s);
   return std::nullopt;
 }
 
@@ -748,16 +781,16 @@ std::optional<problem> read_span(const object_view& span, const record_path& pat
   if (start_ns) obs.start = from_unix_nanos(*start_ns);
   if (end_ns) obs.end = from_unix_nanos(*end_ns);
   obs.timestamp = obs.end ? *obs.end : *obs.start;
-  if (!name.empty()) obs.name = excerpt(name, max_name_bytes);
-  if (auto s = session_of(a, scope.resource)) obs.session_id = excerpt(*s, max_id_chars);
+  if (!name.empty()) obs.name = excerpt(name, bounds::max_name_bytes);
+  if (auto p = read_session_id(a, scope, path, obs.session_id)) return p;
   if (auto u = from_span_or_resource(a, scope.resource, {attr::lf_user_id, attr::user_id, attr::enduser_id}))
-    obs.user_id = excerpt(*u, max_id_chars);
+    obs.user_id = excerpt(*u, bounds::max_id_bytes);
   if (auto env = from_span_or_resource(a, scope.resource,
                                        {attr::lf_environment, attr::deployment_environment_name, attr::deployment_environment}))
     obs.environment = normalize_environment(*env);
   if (auto m = first_string(a, {attr::lf_model_name, attr::response_model, attr::request_model, attr::llm_model_name,
                                 attr::ai_response_model, attr::ai_model_id}))
-    obs.model = excerpt(*m, max_name_bytes);
+    obs.model = excerpt(*m, bounds::max_name_bytes);
 
   usage_totals usage;
   usage.input_tokens = first_tokens(a, {attr::usage_input_tokens, attr::usage_prompt_tokens, attr::oi_prompt_tokens,
@@ -801,13 +834,13 @@ std::optional<problem> read_span(const object_view& span, const record_path& pat
 
   if (obs.kind == obs_kind::tool) {
     if (auto t = first_string(a, {attr::tool_name_genai, attr::ai_tool_call_name, attr::tool_name_plain})) {
-      obs.tool_name = excerpt(*t, max_name_bytes);
+      obs.tool_name = excerpt(*t, bounds::max_name_bytes);
     } else if (!name.empty()) {
       std::string_view n = name;
       if (starts_with(n, "execute_tool ")) n.remove_prefix(13);
-      obs.tool_name = excerpt(n, max_name_bytes);
+      obs.tool_name = excerpt(n, bounds::max_name_bytes);
     }
-    if (auto id = first_string(a, {attr::tool_call_id, attr::ai_tool_call_id})) obs.tool_call_id = excerpt(*id, max_id_chars);
+    if (auto id = first_string(a, {attr::tool_call_id, attr::ai_tool_call_id})) obs.tool_call_id = excerpt(*id, bounds::max_id_bytes);
     for (attr k : {attr::tool_call_result, attr::vertex_tool_response, attr::pydantic_tool_response,
                    attr::ai_tool_call_result, attr::lk_tool_output, attr::output_value}) {
       if (auto v = a.get(k))
@@ -904,8 +937,8 @@ std::optional<problem> read_log(const object_view& rec, dom::element rec_element
   obs.source_type = "log";
   obs.timestamp = from_unix_nanos(*time_ns);
   obs.start = obs.timestamp;
-  if (name && !name->empty()) obs.name = excerpt(*name, max_name_bytes);
-  if (auto s = session_of(a, scope.resource)) obs.session_id = excerpt(*s, max_id_chars);
+  if (name && !name->empty()) obs.name = excerpt(*name, bounds::max_name_bytes);
+  if (auto p = read_session_id(a, scope, path, obs.session_id)) return p;
 
   // OTLP severity numbers: 1-4 trace, 5-8 debug, 9-12 info, 13-16 warn, 17-24 error and fatal.
   if (auto n = read_enum(rec, "severityNumber", "SEVERITY_NUMBER_", {}); n && *n > 0)
@@ -925,7 +958,7 @@ std::optional<problem> read_log(const object_view& rec, dom::element rec_element
       if (!t) t = attr_text(content, speaker::assistant, ctx.nested);
       if (t) obs.assistant_text = excerpt(*t, ctx.limits.text_excerpt_bytes);
       if (auto f = kvlist_get(*body, "finish_reason"))
-        if (auto s = any_string(*f); s && !s->empty()) obs.finish_reason = std::string(*s);
+        if (auto s = any_string(*f); s && !s->empty()) obs.finish_reason = finish_reason_text(*s);
     }
   }
 
