@@ -8,6 +8,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "topics/contracts/session_json.hpp"
+
 namespace tw::state {
 namespace {
 
@@ -190,7 +192,7 @@ session_summary build_session_summary(const summary_request& req, std::vector<ob
         for (const auto& [k, v] : *o.metadata) {
           auto it = std::find_if(s.metadata.begin(), s.metadata.end(), [&](const auto& kv) { return kv.first == k; });
           if (it != s.metadata.end()) it->second = v;  // later traces override earlier ones
-          else s.metadata.emplace_back(k, v);
+          else if (s.metadata.size() < bounds::max_session_metadata) s.metadata.emplace_back(k, v);  // first keys win
         }
       continue;
     }
@@ -249,9 +251,10 @@ session_summary build_session_summary(const summary_request& req, std::vector<ob
   s.stats.traces = traces.size();
   s.abandoned = static_cast<int64_t>(traces.size()) < limits.min_traces;
   std::sort(models.begin(), models.end());
+  if (models.size() > bounds::max_session_models) models.resize(bounds::max_session_models);
   for (auto& m : models) s.models.push_back(std::move(m.second));
 
-  // --- turns: one per trace with text, in time order ---
+  // --- turns: one per trace, in time order; user and assistant text empty when none is known ---
   for (const auto& [trace_id, recs] : by_trace) {
     const merged* trace_rec = nullptr;
     for (const merged* r : recs)
@@ -268,7 +271,6 @@ session_summary build_session_summary(const summary_request& req, std::vector<ob
       if (turn.user_text.empty() && r->o.user_text && !r->o.user_text->empty()) turn.user_text = *r->o.user_text;
     for (auto it = recs.rbegin(); it != recs.rend() && turn.assistant_text.empty(); ++it)
       if ((*it)->o.kind == obs_kind::generation && (*it)->o.assistant_text) turn.assistant_text = *(*it)->o.assistant_text;
-    if (turn.user_text.empty() && turn.assistant_text.empty()) continue;
     s.turns.push_back(std::move(turn));
   }
 
@@ -283,6 +285,7 @@ session_summary build_session_summary(const summary_request& req, std::vector<ob
   uint64_t scores_omitted = 0;
   sort_and_cap(s.scores, limits.max_scores, scores_omitted,
                [](const score_summary& sc) { return std::tie(sc.name, sc.label); });
+  fit_session_json(s, limits.max_record_bytes);
   return s;
 }
 

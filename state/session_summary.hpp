@@ -6,6 +6,10 @@
 // values; metadata maps merge key by key. An event id seen twice is a producer's retry: the
 // repeat is dropped (it carries the same content).
 //
+// Bounded by construction: lists by summary_limits (first and last halves kept, the rest counted
+// in `truncated`), metadata and models by model/bounds.hpp, strings by the importer, and the
+// whole by summary_limits::max_record_bytes (see fit_session_json).
+//
 // LLM usage is counted once: one call is often recorded at two or three nested levels (ADK
 // call_llm › generate_content, kagent call_llm › generate_content › openai.chat), each with the
 // same usage. An observation with usage is counted only when no observation below it (by parent
@@ -15,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "model/bounds.hpp"
 #include "model/observation.hpp"
 #include "model/session.hpp"
 
@@ -27,6 +32,9 @@ struct summary_limits {
   size_t max_llm_calls = 100;
   size_t max_errors = 50;
   size_t max_scores = 50;
+  // output.max_record_bytes: the summary is trimmed until its tracewatch.session.v1 encoding fits
+  // (fit_session_json), so that the record can be delivered.
+  size_t max_record_bytes = bounds::default_max_record_bytes;
 };
 
 struct summary_request {

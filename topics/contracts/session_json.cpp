@@ -24,6 +24,77 @@ json encode_truncated(const truncation_counts& t) {
   return j;
 }
 
+json encode_entry(const turn_summary& t) {
+  json tj;
+  tj["trace_id"] = t.trace_id;
+  tj["at"] = format_iso8601(t.at);
+  tj["user"] = t.user_text;
+  tj["assistant"] = t.assistant_text;
+  return tj;
+}
+
+json encode_entry(const tool_call_summary& t) {
+  json tj;
+  tj["observation_id"] = t.observation_id;
+  tj["trace_id"] = t.trace_id;
+  tj["name"] = t.name;
+  tj["ok"] = t.ok;
+  tj["result"] = t.result;
+  tj["error"] = t.error.empty() ? json(nullptr) : json(t.error);
+  tj["at"] = format_iso8601(t.at);
+  tj["latency_ms"] = opt_latency(t.latency);
+  return tj;
+}
+
+json encode_entry(const llm_call_summary& c) {
+  json cj;
+  cj["observation_id"] = c.observation_id;
+  cj["trace_id"] = c.trace_id;
+  cj["name"] = c.name;
+  cj["model"] = c.model.empty() ? json(nullptr) : json(c.model);
+  cj["at"] = format_iso8601(c.at);
+  cj["latency_ms"] = opt_latency(c.latency);
+  cj["input_tokens"] = opt_int(c.input_tokens);
+  cj["output_tokens"] = opt_int(c.output_tokens);
+  cj["cost_usd"] = opt_double(c.cost_usd);
+  cj["counted"] = c.counted;
+  cj["ok"] = c.ok;
+  cj["error"] = c.error.empty() ? json(nullptr) : json(c.error);
+  cj["finish_reason"] = c.finish_reason.empty() ? json(nullptr) : json(c.finish_reason);
+  cj["empty_output"] = c.empty_output;
+  return cj;
+}
+
+json encode_entry(const error_summary& e) {
+  json ej;
+  ej["observation_id"] = e.observation_id;
+  ej["trace_id"] = e.trace_id;
+  ej["kind"] = to_string(e.kind);
+  ej["name"] = e.name;
+  ej["message"] = e.message;
+  ej["at"] = format_iso8601(e.at);
+  return ej;
+}
+
+json encode_entry(const score_summary& sc) {
+  json sj;
+  sj["name"] = sc.name;
+  sj["value"] = opt_double(sc.value);
+  sj["label"] = sc.label.empty() ? json(nullptr) : json(sc.label);
+  return sj;
+}
+
+template <class T>
+json encode_list(const std::vector<T>& v) {
+  json out = json::array();
+  for (const auto& e : v) out.push_back(encode_entry(e));
+  return out;
+}
+
+// Invalid UTF-8 cannot reach here (the importer guarantees it), but replace rather than throw
+// should that invariant ever break: an exception here would stop the state stage.
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 }  // namespace
 
 std::string encode_session_json(const session_summary& s) {
@@ -58,80 +129,108 @@ std::string encode_session_json(const session_summary& s) {
   json meta = json::object();
   for (const auto& [k, v] : s.metadata) meta[k] = v;
   j["metadata"] = std::move(meta);
-
-  json turns = json::array();
-  for (const auto& t : s.turns) {
-    json tj;
-    tj["trace_id"] = t.trace_id;
-    tj["at"] = format_iso8601(t.at);
-    tj["user"] = t.user_text;
-    tj["assistant"] = t.assistant_text;
-    turns.push_back(std::move(tj));
-  }
-  j["turns"] = std::move(turns);
-
-  json tools = json::array();
-  for (const auto& t : s.tool_calls) {
-    json tj;
-    tj["observation_id"] = t.observation_id;
-    tj["trace_id"] = t.trace_id;
-    tj["name"] = t.name;
-    tj["ok"] = t.ok;
-    tj["result"] = t.result;
-    tj["error"] = t.error.empty() ? json(nullptr) : json(t.error);
-    tj["at"] = format_iso8601(t.at);
-    tj["latency_ms"] = opt_latency(t.latency);
-    tools.push_back(std::move(tj));
-  }
-  j["tool_calls"] = std::move(tools);
-
-  json llm = json::array();
-  for (const auto& c : s.llm_calls) {
-    json cj;
-    cj["observation_id"] = c.observation_id;
-    cj["trace_id"] = c.trace_id;
-    cj["name"] = c.name;
-    cj["model"] = c.model.empty() ? json(nullptr) : json(c.model);
-    cj["at"] = format_iso8601(c.at);
-    cj["latency_ms"] = opt_latency(c.latency);
-    cj["input_tokens"] = opt_int(c.input_tokens);
-    cj["output_tokens"] = opt_int(c.output_tokens);
-    cj["cost_usd"] = opt_double(c.cost_usd);
-    cj["counted"] = c.counted;
-    cj["ok"] = c.ok;
-    cj["error"] = c.error.empty() ? json(nullptr) : json(c.error);
-    cj["finish_reason"] = c.finish_reason.empty() ? json(nullptr) : json(c.finish_reason);
-    cj["empty_output"] = c.empty_output;
-    llm.push_back(std::move(cj));
-  }
-  j["llm_calls"] = std::move(llm);
-
-  json errors = json::array();
-  for (const auto& e : s.errors) {
-    json ej;
-    ej["observation_id"] = e.observation_id;
-    ej["trace_id"] = e.trace_id;
-    ej["kind"] = to_string(e.kind);
-    ej["name"] = e.name;
-    ej["message"] = e.message;
-    ej["at"] = format_iso8601(e.at);
-    errors.push_back(std::move(ej));
-  }
-  j["errors"] = std::move(errors);
-
-  json scores = json::array();
-  for (const auto& sc : s.scores) {
-    json sj;
-    sj["name"] = sc.name;
-    sj["value"] = opt_double(sc.value);
-    sj["label"] = sc.label.empty() ? json(nullptr) : json(sc.label);
-    scores.push_back(std::move(sj));
-  }
-  j["scores"] = std::move(scores);
+  j["turns"] = encode_list(s.turns);
+  j["tool_calls"] = encode_list(s.tool_calls);
+  j["llm_calls"] = encode_list(s.llm_calls);
+  j["errors"] = encode_list(s.errors);
+  j["scores"] = encode_list(s.scores);
   j["truncated"] = encode_truncated(s.truncated);
-  // Invalid UTF-8 cannot reach here (the importer guarantees it), but replace rather than throw
-  // should that invariant ever break: an exception here would stop the state stage.
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  return dump(j);
+}
+
+namespace {
+
+// One bounded list while the session is fitted: which entries are kept (the first `keep / 2` and
+// the last `keep - keep / 2`, as session lists are capped) and the bytes they take.
+struct fitted_list {
+  std::vector<size_t> sizes;  // encoded bytes of each entry, with its comma
+  size_t keep = 0;
+  size_t bytes = 0;  // of the kept entries
+  uint64_t* counter = nullptr;  // where left-out entries are counted; null: not counted
+
+  template <class T>
+  explicit fitted_list(const std::vector<T>& v, uint64_t* c) : keep(v.size()), counter(c) {
+    for (const auto& e : v) sizes.push_back(dump(encode_entry(e)).size() + 1);
+    for (auto n : sizes) bytes += n;
+  }
+  // Leaves out one more entry from the middle: going from keep to keep - 1 entries drops the last
+  // of the first half when keep is even, else the first of the second half.
+  void drop_one() {
+    const size_t head = keep / 2, tail = keep - head;
+    const size_t index = keep % 2 == 0 ? head - 1 : sizes.size() - tail;
+    bytes -= sizes[index];
+    --keep;
+  }
+  template <class T>
+  void apply(std::vector<T>& v) const {
+    if (keep == v.size()) return;
+    const size_t head = keep / 2, tail = keep - head;
+    if (counter) *counter += v.size() - keep;
+    v.erase(v.begin() + static_cast<std::ptrdiff_t>(head), v.end() - static_cast<std::ptrdiff_t>(tail));
+  }
+};
+
+// A quick upper bound of the encoded size: every byte of text escaped to six, and generous room
+// for the members, numbers and punctuation of each entry. Most sessions are far under the budget
+// and need no trial encoding.
+size_t worst_case_bytes(const session_summary& s) {
+  constexpr size_t per_entry = 400, fixed = 2048;
+  size_t text = s.session_id.size() + s.user_id.size() + s.environment.size();
+  size_t entries = s.models.size() + s.metadata.size();
+  for (const auto& m : s.models) text += m.size();
+  for (const auto& [k, v] : s.metadata) text += k.size() + v.size();
+  for (const auto& t : s.turns) text += t.trace_id.size() + t.user_text.size() + t.assistant_text.size();
+  for (const auto& t : s.tool_calls) text += t.observation_id.size() + t.trace_id.size() + t.name.size() + t.result.size() + t.error.size();
+  for (const auto& c : s.llm_calls)
+    text += c.observation_id.size() + c.trace_id.size() + c.name.size() + c.model.size() + c.error.size() + c.finish_reason.size();
+  for (const auto& e : s.errors) text += e.observation_id.size() + e.trace_id.size() + e.name.size() + e.message.size();
+  for (const auto& sc : s.scores) text += sc.name.size() + sc.label.size();
+  entries += s.turns.size() + s.tool_calls.size() + s.llm_calls.size() + s.errors.size() + s.scores.size();
+  return fixed + 6 * text + per_entry * entries;
+}
+
+}  // namespace
+
+void fit_session_json(session_summary& s, size_t max_bytes) {
+  if (worst_case_bytes(s) <= max_bytes) return;
+  while (true) {
+    const size_t total = encode_session_json(s).size();
+    if (total <= max_bytes) return;
+    // The counted lists first, always the one that takes the most bytes (ties: in this order);
+    // only when they are empty, what has no counter: scores, then metadata, then models.
+    fitted_list turns(s.turns, &s.truncated.turns), tools(s.tool_calls, &s.truncated.tool_calls),
+        llm(s.llm_calls, &s.truncated.llm_calls), errors(s.errors, &s.truncated.errors);
+    fitted_list* counted[] = {&turns, &tools, &llm, &errors};
+    size_t over = total - max_bytes;
+    // The counters grow by a few digits: leave room for them.
+    over += 64;
+    size_t freed = 0;
+    bool dropped = false;
+    while (freed < over) {
+      fitted_list* largest = nullptr;
+      for (auto* l : counted)
+        if (l->keep > 0 && (!largest || l->bytes > largest->bytes)) largest = l;
+      if (!largest) break;
+      const size_t before = largest->bytes;
+      largest->drop_one();
+      freed += before - largest->bytes;
+      dropped = true;
+    }
+    turns.apply(s.turns);
+    tools.apply(s.tool_calls);
+    llm.apply(s.llm_calls);
+    errors.apply(s.errors);
+    if (dropped) continue;  // encode again: the sizes are exact, the counters' digits are not
+    if (!s.scores.empty()) {
+      s.scores.pop_back();
+    } else if (!s.metadata.empty()) {
+      s.metadata.pop_back();
+    } else if (!s.models.empty()) {
+      s.models.pop_back();
+    } else {
+      return;  // ids and the window alone: nothing is left to leave out (cannot happen above 64 KiB)
+    }
+  }
 }
 
 namespace {
