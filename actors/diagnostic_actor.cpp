@@ -82,6 +82,7 @@ caf::behavior diagnostic_actor(caf::event_based_actor* self, caf::actor output, 
         else if (d.webhook->status == webhook::outcome_circuit_open) ++probe->webhook_circuit_open;
         else ++probe->webhook_failed;
       }
+      fit_diagnostic_json(d, cfg.max_record_bytes);
       st->out->put(batch, cfg.diagnostics_topic, d.session_id, encode_diagnostic_json(d));
     } else {
       // Written by the judge stage from documents it decoded: corrupt, not a user's mistake.

@@ -117,6 +117,7 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
   // The judged session joins the next write: its verdict, its diagnosis request, its deletion.
   auto add_verdict = [=](const judge_work& w) {
     verdict v = judge::make_verdict(*w.session, w.intent, w.fulfillment, *cfg.rules);
+    fit_verdict_json(v, cfg.max_record_bytes);
     std::string verdict_json = encode_verdict_json(v);
     st->verdicts->put(st->batch, cfg.verdicts_topic, v.session_id, verdict_json);
     if (judge::needs_diagnosis(v.status))

@@ -13,6 +13,7 @@
 #include "actors/output_stage.hpp"
 #include "actors/pipeline.hpp"
 #include "judge/judge.hpp"
+#include "model/bounds.hpp"
 #include "state/codec.hpp"
 #include "state/session_engine.hpp"
 #include "topics/webhook/webhook_client.hpp"
@@ -65,6 +66,7 @@ struct judge_stage_config {
   std::string verdicts_topic;
   size_t memory_queue = 1000;   // sessions held in memory while waiting for judgement
   size_t max_in_flight = 64;    // sessions between the judge actor and the rule actors
+  size_t max_record_bytes = bounds::default_max_record_bytes;  // output.max_record_bytes
 };
 
 std::optional<webhook::webhook_settings> webhook_settings_from(const config::settings& s);
@@ -74,6 +76,7 @@ struct diagnostic_stage_config {
   std::string diagnostics_topic;
   state::mailbox_settings mailbox;                // the rate limit lives here
   std::optional<webhook::webhook_settings> webhook;
+  size_t max_record_bytes = bounds::default_max_record_bytes;  // output.max_record_bytes
 };
 
 // What the judge stage enqueues for diagnosis: the session and its verdict, as they were written.

@@ -67,6 +67,10 @@ std::string excerpt(std::string_view s, size_t max_bytes) {
   return out;
 }
 
+std::string excerpt_within(std::string_view s, size_t max_bytes) {
+  return s.size() <= max_bytes ? std::string(s) : excerpt(s, max_bytes - 3);
+}
+
 std::string squeeze_whitespace(std::string_view s) {
   std::string out;
   out.reserve(s.size());

@@ -16,6 +16,8 @@ std::string to_valid_utf8(std::string_view s);
 // At most `max_bytes` bytes of `s`, cut on a character boundary; appends "…" when it cut.
 // The result (including the ellipsis) never exceeds max_bytes + 3 bytes.
 std::string excerpt(std::string_view s, size_t max_bytes);
+// The same, with the ellipsis counted: never longer than `max_bytes` (REQUIRES: max_bytes >= 3).
+std::string excerpt_within(std::string_view s, size_t max_bytes);
 
 // Collapses runs of whitespace (including newlines) into single spaces and trims both ends.
 std::string squeeze_whitespace(std::string_view s);

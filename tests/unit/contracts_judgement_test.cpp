@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "model/bounds.hpp"
 #include "model/verdict.hpp"
 #include "tests/support/contract_check.hpp"
 #include "tests/support/json_schema.hpp"
@@ -635,4 +636,86 @@ TEST_CASE("the judgement decoders refuse junk and each other's documents with a 
   CHECK(why == "schema: not tracewatch.verdict.v1");
   CHECK_FALSE(decode_diagnostic_json(verdict_doc, &why));
   CHECK(why == "schema: not tracewatch.diagnostic.v1");
+}
+
+TEST_CASE("a verdict whose checks list more observation ids than fit the record budget is trimmed from the middle, and says so",
+          "[contracts]") {
+  verdict v = full_verdict();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5000; ++i) ids.push_back("obs-" + std::to_string(i) + "-" + std::string(90, 'i'));
+  v.fulfillment.checks[0].observation_ids = ids;  // 500 KB of ids
+  v.fulfillment.checks[1].observation_ids = {"obs-t4"};
+  const size_t budget = 65536;
+  verdict fitted = v;
+  fit_verdict_json(fitted, budget);
+  const std::string encoded = encode_verdict_json(fitted);
+  CHECK(encoded.size() <= budget);
+  CHECK(encoded.size() > budget - 4096);
+  INFO(tw::testing::to_string(validate(fitted)));
+  CHECK(validate(fitted).empty());
+  const auto& kept = fitted.fulfillment.checks[0].observation_ids;
+  REQUIRE(kept.size() > 2);
+  CHECK(kept.front() == ids.front());
+  CHECK(kept.back() == ids.back());
+  CHECK(fitted.fulfillment.checks[0].detail ==
+        "HTTP 503 — Dienst nicht verfügbar; " + std::to_string(5000 - kept.size()) +
+            " of 5000 observation ids left out to fit the record");
+  CHECK(fitted.fulfillment.checks[1].observation_ids == std::vector<std::string>{"obs-t4"});
+  CHECK(fitted.fulfillment.checks[1].detail.empty());
+  verdict again = v;
+  fit_verdict_json(again, budget);
+  CHECK(encode_verdict_json(again) == encoded);  // deterministic
+
+  verdict small = full_verdict();
+  fit_verdict_json(small, budget);
+  CHECK(encode_verdict_json(small) == encode_verdict_json(full_verdict()));  // untouched when it fits
+}
+
+TEST_CASE("texts tracewatch composes about the input are bounded in verdicts and diagnostics", "[contracts]") {
+  verdict v = full_verdict();
+  v.intent.evidence[0].detail = std::string(100000, 'e');
+  v.fulfillment.checks[0].detail = std::string(100000, 'd');
+  fit_verdict_json(v, tw::bounds::default_max_record_bytes);
+  CHECK(v.intent.evidence[0].detail.size() <= tw::bounds::max_message_bytes);
+  CHECK(v.fulfillment.checks[0].detail.size() <= tw::bounds::max_message_bytes);
+  CHECK(validate(v).empty());
+
+  diagnostic d = full_diagnostic();
+  d.findings[0].message = std::string(100000, 'm');
+  d.findings[0].advice->advice = std::string(100000, 'a');
+  fit_diagnostic_json(d, tw::bounds::default_max_record_bytes);
+  CHECK(d.findings[0].message.size() <= tw::bounds::max_message_bytes);
+  CHECK(d.findings[0].advice->advice.size() <= tw::bounds::max_message_bytes);
+  CHECK(validate(d).empty());
+}
+
+TEST_CASE("a diagnostic with more findings than fit the record budget keeps its first and last, and says how many are left out",
+          "[contracts]") {
+  // One TOOL_ERROR finding per distinct failing tool name: the input decides how many there are.
+  diagnostic d = bare_diagnostic();
+  for (int i = 0; i < 3000; ++i) {
+    const std::string tool = "tool_" + std::to_string(i);
+    d.findings.push_back(finding{"tool_errors", severity::warning, "TOOL_ERROR", tool + " failed 1 of 1 call(s): " + std::string(200, 'x'),
+                                 {"obs-" + std::to_string(i)}, recommendation{"", "Check the service behind " + tool}});
+    d.recommendations.push_back(recommendation{"", "Check the service behind " + tool});
+  }
+  const size_t budget = 65536;
+  diagnostic fitted = d;
+  fit_diagnostic_json(fitted, budget);
+  CHECK(encode_diagnostic_json(fitted).size() <= budget);
+  INFO(tw::testing::to_string(validate(fitted)));
+  CHECK(validate(fitted).empty());
+  REQUIRE(fitted.findings.size() > 3);
+  CHECK(fitted.findings.front().message.rfind("tool_0 failed", 0) == 0);
+  CHECK(fitted.findings[fitted.findings.size() - 2].message.rfind("tool_2999 failed", 0) == 0);
+  const auto& note = fitted.findings.back();
+  CHECK(note.code == "FINDINGS_LEFT_OUT");
+  CHECK(note.expert == "tracewatch");
+  CHECK(note.message == std::to_string(3000 - (fitted.findings.size() - 1)) +
+                            " of 3000 findings left out to fit the record (output.max_record_bytes)");
+  CHECK(fitted.recommendations.size() == fitted.findings.size() - 1);  // those of the kept findings, no others
+  CHECK(fitted.recommendations.front().advice == "Check the service behind tool_0");
+  diagnostic again = d;
+  fit_diagnostic_json(again, budget);
+  CHECK(encode_diagnostic_json(again) == encode_diagnostic_json(fitted));
 }

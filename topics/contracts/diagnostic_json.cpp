@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/bounds.hpp"
+#include "model/text.hpp"
+#include "topics/contracts/middle_out.hpp"
 #include "topics/contracts/strict_json_reader.hpp"
 
 #include <climits>
@@ -61,6 +64,100 @@ std::string encode_diagnostic_json(const diagnostic& d) {
   // The webhook's response is an excerpt of a foreign body and may not be valid UTF-8: replace
   // rather than throw, since an exception here would stop the judge.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+namespace {
+
+// The same recommendation, by the rule that made recommendations distinct (judge/verdict.cpp): one
+// per configuration key, and per advice text when there is no key.
+bool same_recommendation(const recommendation& a, const recommendation& b) {
+  return a.key.empty() ? b.key.empty() && a.advice == b.advice : a.key == b.key;
+}
+
+size_t encoded_size(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace).size(); }
+
+}  // namespace
+
+void fit_diagnostic_json(diagnostic& d, size_t max_bytes) {
+  auto bound = [](std::string& s) { s = excerpt_within(s, bounds::max_message_bytes); };
+  for (auto& f : d.findings) {
+    bound(f.message);
+    if (f.advice) bound(f.advice->advice);
+  }
+  for (auto& r : d.recommendations) bound(r.advice);
+  if (d.webhook) bound(d.webhook->error);
+
+  // First the findings' observation ids.
+  std::vector<size_t> listed;
+  std::vector<std::string> messages;
+  for (const auto& f : d.findings) {
+    listed.push_back(f.observation_ids.size());
+    messages.push_back(f.message);
+  }
+  while (true) {
+    const size_t total = encode_diagnostic_json(d).size();
+    if (total <= max_bytes) return;
+    std::vector<contracts_detail::middle_out> lists;
+    for (const auto& f : d.findings) {
+      std::vector<size_t> sizes;
+      for (const auto& id : f.observation_ids) sizes.push_back(json(id).dump().size() + 1);
+      lists.emplace_back(std::move(sizes));
+    }
+    std::vector<contracts_detail::middle_out*> ptrs;
+    for (auto& l : lists) ptrs.push_back(&l);
+    // Each finding keeps its first and last observation id: past that, whole findings go.
+    if (!contracts_detail::drop_largest_first(ptrs, total - max_bytes + 96 * lists.size(), 2)) break;
+    for (size_t i = 0; i < lists.size(); ++i) {
+      auto& f = d.findings[i];
+      lists[i].apply(f.observation_ids);
+      if (f.observation_ids.size() == listed[i]) continue;
+      const std::string note = std::to_string(listed[i] - f.observation_ids.size()) + " of " +
+                               std::to_string(listed[i]) + " observation ids left out to fit the record";
+      f.message = messages[i].empty() ? note
+                                      : excerpt_within(messages[i], bounds::max_message_bytes - note.size() - 2) + "; " + note;
+    }
+  }
+
+  // Then whole findings, from the middle, with one more saying so.
+  const size_t found = d.findings.size();
+  std::vector<finding> kept = std::move(d.findings);
+  while (true) {
+    d.findings = kept;
+    if (kept.size() < found) {
+      finding note;
+      note.expert = "tracewatch";
+      note.level = severity::info;
+      note.code = "FINDINGS_LEFT_OUT";
+      note.message = std::to_string(found - kept.size()) + " of " + std::to_string(found) +
+                     " findings left out to fit the record (output.max_record_bytes)";
+      d.findings.push_back(std::move(note));
+      // Recommendations of findings left out go too; the kept ones stay in their order.
+      std::vector<recommendation> recs;
+      for (const auto& r : d.recommendations)
+        for (const auto& f : kept)
+          if (f.advice && same_recommendation(*f.advice, r)) {
+            recs.push_back(r);
+            break;
+          }
+      d.recommendations = std::move(recs);
+    }
+    const size_t total = encode_diagnostic_json(d).size();
+    if (total <= max_bytes || kept.empty()) return;
+    std::vector<size_t> sizes;
+    for (const auto& f : kept) {
+      json fj;  // as encode_diagnostic_json writes a finding, for its size
+      fj["expert"] = f.expert;
+      fj["severity"] = to_string(f.level);
+      fj["code"] = f.code;
+      fj["message"] = f.message;
+      fj["observation_ids"] = f.observation_ids;
+      fj["recommendation"] = f.advice ? encode_recommendation(*f.advice) : json(nullptr);
+      sizes.push_back(encoded_size(fj) + 1 + (f.advice ? encoded_size(encode_recommendation(*f.advice)) + 1 : 0));
+    }
+    contracts_detail::middle_out findings(std::move(sizes));
+    contracts_detail::drop_largest_first({&findings}, total - max_bytes + 160);
+    findings.apply(kept);
+  }
 }
 
 namespace {

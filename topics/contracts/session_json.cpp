@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "topics/contracts/middle_out.hpp"
+
 #include <cmath>
 #include <cstdint>
 
@@ -140,35 +142,12 @@ std::string encode_session_json(const session_summary& s) {
 
 namespace {
 
-// One bounded list while the session is fitted: which entries are kept (the first `keep / 2` and
-// the last `keep - keep / 2`, as session lists are capped) and the bytes they take.
-struct fitted_list {
-  std::vector<size_t> sizes;  // encoded bytes of each entry, with its comma
-  size_t keep = 0;
-  size_t bytes = 0;  // of the kept entries
-  uint64_t* counter = nullptr;  // where left-out entries are counted; null: not counted
-
-  template <class T>
-  explicit fitted_list(const std::vector<T>& v, uint64_t* c) : keep(v.size()), counter(c) {
-    for (const auto& e : v) sizes.push_back(dump(encode_entry(e)).size() + 1);
-    for (auto n : sizes) bytes += n;
-  }
-  // Leaves out one more entry from the middle: going from keep to keep - 1 entries drops the last
-  // of the first half when keep is even, else the first of the second half.
-  void drop_one() {
-    const size_t head = keep / 2, tail = keep - head;
-    const size_t index = keep % 2 == 0 ? head - 1 : sizes.size() - tail;
-    bytes -= sizes[index];
-    --keep;
-  }
-  template <class T>
-  void apply(std::vector<T>& v) const {
-    if (keep == v.size()) return;
-    const size_t head = keep / 2, tail = keep - head;
-    if (counter) *counter += v.size() - keep;
-    v.erase(v.begin() + static_cast<std::ptrdiff_t>(head), v.end() - static_cast<std::ptrdiff_t>(tail));
-  }
-};
+template <class T>
+contracts_detail::middle_out sizes_of(const std::vector<T>& v) {
+  std::vector<size_t> sizes;
+  for (const auto& e : v) sizes.push_back(dump(encode_entry(e)).size() + 1);
+  return contracts_detail::middle_out(std::move(sizes));
+}
 
 // A quick upper bound of the encoded size: every byte of text escaped to six, and generous room
 // for the members, numbers and punctuation of each entry. Most sessions are far under the budget
@@ -198,24 +177,14 @@ void fit_session_json(session_summary& s, size_t max_bytes) {
     if (total <= max_bytes) return;
     // The counted lists first, always the one that takes the most bytes (ties: in this order);
     // only when they are empty, what has no counter: scores, then metadata, then models.
-    fitted_list turns(s.turns, &s.truncated.turns), tools(s.tool_calls, &s.truncated.tool_calls),
-        llm(s.llm_calls, &s.truncated.llm_calls), errors(s.errors, &s.truncated.errors);
-    fitted_list* counted[] = {&turns, &tools, &llm, &errors};
-    size_t over = total - max_bytes;
+    auto turns = sizes_of(s.turns), tools = sizes_of(s.tool_calls), llm = sizes_of(s.llm_calls),
+         errors = sizes_of(s.errors);
     // The counters grow by a few digits: leave room for them.
-    over += 64;
-    size_t freed = 0;
-    bool dropped = false;
-    while (freed < over) {
-      fitted_list* largest = nullptr;
-      for (auto* l : counted)
-        if (l->keep > 0 && (!largest || l->bytes > largest->bytes)) largest = l;
-      if (!largest) break;
-      const size_t before = largest->bytes;
-      largest->drop_one();
-      freed += before - largest->bytes;
-      dropped = true;
-    }
+    const bool dropped = contracts_detail::drop_largest_first({&turns, &tools, &llm, &errors}, total - max_bytes + 64);
+    s.truncated.turns += turns.dropped();
+    s.truncated.tool_calls += tools.dropped();
+    s.truncated.llm_calls += llm.dropped();
+    s.truncated.errors += errors.dropped();
     turns.apply(s.turns);
     tools.apply(s.tool_calls);
     llm.apply(s.llm_calls);

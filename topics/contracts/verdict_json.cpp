@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/bounds.hpp"
+#include "model/text.hpp"
+#include "topics/contracts/middle_out.hpp"
 #include "topics/contracts/strict_json_reader.hpp"
 
 #include <cmath>
@@ -86,6 +89,52 @@ std::string encode_verdict_json(const verdict& v) {
   // Text comes from the session (valid UTF-8, the importer guarantees it) and the rules file;
   // replace rather than throw should that ever break: an exception here would stop the judge.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+namespace {
+
+std::string ids_note(size_t left_out, size_t of) {
+  return std::to_string(left_out) + " of " + std::to_string(of) + " observation ids left out to fit the record";
+}
+
+}  // namespace
+
+void fit_verdict_json(verdict& v, size_t max_bytes) {
+  for (auto& e : v.intent.evidence) e.detail = excerpt_within(e.detail, bounds::max_message_bytes);
+  for (auto& c : v.fulfillment.checks) {
+    c.description = excerpt_within(c.description, bounds::max_message_bytes);
+    c.detail = excerpt_within(c.detail, bounds::max_message_bytes);
+  }
+  std::vector<size_t> listed;        // each check's ids before fitting
+  std::vector<std::string> details;  // and its detail
+  for (const auto& c : v.fulfillment.checks) {
+    listed.push_back(c.observation_ids.size());
+    details.push_back(c.detail);
+  }
+  while (true) {
+    const size_t total = encode_verdict_json(v).size();
+    if (total <= max_bytes) return;
+    std::vector<contracts_detail::middle_out> lists;
+    for (const auto& c : v.fulfillment.checks) {
+      std::vector<size_t> sizes;
+      for (const auto& id : c.observation_ids) sizes.push_back(json(id).dump().size() + 1);
+      lists.emplace_back(std::move(sizes));
+    }
+    std::vector<contracts_detail::middle_out*> ptrs;
+    for (auto& l : lists) ptrs.push_back(&l);
+    // Room for the notes each trimmed check gets. Each list keeps its first and last id while any
+    // is longer; only then do they go too.
+    const size_t need = total - max_bytes + 96 * lists.size();
+    if (!contracts_detail::drop_largest_first(ptrs, need, 2) && !contracts_detail::drop_largest_first(ptrs, need))
+      return;  // nothing left to leave out: the rules file made it this large (the output stage dead-letters it)
+    for (size_t i = 0; i < lists.size(); ++i) {
+      auto& c = v.fulfillment.checks[i];
+      lists[i].apply(c.observation_ids);
+      if (c.observation_ids.size() == listed[i]) continue;
+      const std::string note = ids_note(listed[i] - c.observation_ids.size(), listed[i]);
+      c.detail = details[i].empty() ? note : excerpt_within(details[i], bounds::max_message_bytes - note.size() - 2) + "; " + note;
+    }
+  }
 }
 
 namespace {
