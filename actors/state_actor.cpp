@@ -50,8 +50,11 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor judge, caf::a
         auto n = static_cast<int64_t>(b->records.size());
         if (auto s = st->engine->apply(b->records, clk->now()); !s.ok()) return fail(s);
         for (const auto& tp : b->reached_end) {
-          if (cfg.live) st->engine->set_caught_up(tp, true);
-          else st->engine->revoke({tp});  // a finished range: nothing more will come from it
+          if (cfg.live) {
+            st->engine->set_caught_up(tp, true);
+          } else if (auto s = st->engine->finish_partition(tp, clk->now()); !s.ok()) {
+            return fail(s);  // a finished range: nothing more will come from it
+          }
         }
         shared->probes.in_flight_records -= n;
         shared->notify_progress();
@@ -66,12 +69,22 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor judge, caf::a
       [=](const control_ptr& c) {
         switch (c->what) {
           case control::kind::assign: {
-            auto offsets = st->engine->assign(c->partitions, clk->now());
+            std::vector<std::pair<topic_partition, std::optional<offset>>> resume_at;
             std::vector<std::optional<offset>> out;
-            for (auto& [tp, off] : offsets) out.push_back(off);
+            if (auto s = st->engine->assign(c->partitions, clk->now(), resume_at); !s.ok()) {
+              c->offsets_reply->set_value(std::vector<std::optional<offset>>(c->partitions.size()));
+              return fail(s);
+            }
+            for (auto& [tp, off] : resume_at) out.push_back(off);
             c->offsets_reply->set_value(std::move(out));
+            committed();
             break;
           }
+          case control::kind::watermark:
+            if (st->stopping) return;
+            if (auto s = st->engine->apply_watermark_record(*c->record, clk->now()); !s.ok()) return fail(s);
+            committed();
+            break;
           case control::kind::revoke:
             // Everything consumed from these partitions before the revocation was applied (it
             // came first on this path) and committed with its offsets.

@@ -101,9 +101,28 @@ TEST_CASE("calls on Kafka become sessions on Kafka that match what happened and 
     CHECK(s.abandoned == (plan.traces < 4));
     CHECK(s.first_event_at == plan.first_event);
     CHECK(s.last_event_at == plan.last_event);
-    CHECK(s.reason == (plan.hangup ? completion_reason::end_marker : completion_reason::gap));
+    // The completion point is the data's (the hang-up is a call's last event), whatever the reason.
+    const completion_reason natural = plan.hangup ? completion_reason::end_marker : completion_reason::gap;
+    CHECK(s.closed_at == plan.last_event + (plan.hangup ? duration(500ms) : duration(5s)));
+    CHECK((s.reason == natural || s.reason == completion_reason::idle));
     CHECK(s.revision == 1);
   }
+  // The last calls close only because input stopped (every partition idle) and say so: one
+  // threshold — the data floor, the minimum over partitions of their latest event minus the
+  // out-of-orderness — separates the sessions the data closed from those idleness closed.
+  event_time last_natural = event_time::min(), first_idle = event_time::max();
+  size_t idle = 0;
+  for (const auto& [id, s] : latest) {
+    if (s.reason == completion_reason::idle) {
+      ++idle;
+      first_idle = std::min(first_idle, s.closed_at);
+    } else {
+      last_natural = std::max(last_natural, s.closed_at);
+    }
+  }
+  CHECK(idle >= 1);
+  CHECK(idle < plans.size() / 2);
+  CHECK(last_natural < first_idle);
 
   topic_reader dead(brokers, "tracewatch.deadletter", 1);
   REQUIRE(eventually(10s, [&] {

@@ -77,7 +77,15 @@ class engine_harness {
     engine_ = std::make_unique<state::session_engine>(*store_, cfg_, probe_);
     st = engine_->open(now_);
     if (!st.ok()) throw std::runtime_error(st.message);
-    engine_->assign({tp_}, now_);
+    assign({tp_});
+  }
+
+  // The consumer was given these partitions (all at once).
+  std::vector<std::pair<topic_partition, std::optional<offset>>> assign(const std::vector<topic_partition>& tps) {
+    std::vector<std::pair<topic_partition, std::optional<offset>>> out;
+    auto st = engine_->assign(tps, now_, out);
+    if (!st.ok()) throw std::runtime_error(st.message);
+    return out;
   }
 
   // Feeds one record per entry (each a message with these observations), as one batch.

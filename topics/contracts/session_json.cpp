@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/text.hpp"
+
 #include <cmath>
 #include <cstdint>
 
@@ -178,9 +180,28 @@ std::optional<duration> millis_field(const json& j, const char* key) {
   return duration{static_cast<int64_t>(*v * 1000.0 + 0.5)};
 }
 
+}  // namespace
+
+uint64_t session_content_hash(std::string_view text) {
+  // The encoder writes "revision" right after "session_id", a JSON string in which a quote is
+  // always escaped: the first unescaped `"revision":` is the member.
+  constexpr std::string_view member = "\"revision\":";
+  size_t at = text.find(member);
+  std::string rest(text.substr(0, at == std::string_view::npos ? text.size() : at));
+  if (at != std::string_view::npos) {
+    size_t end = at + member.size();
+    while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+    rest.append(text.substr(end));
+  }
+  uint64_t h = stable_hash(rest);
+  return h == 0 ? 1 : h;
+}
+
+namespace {
+
 std::optional<completion_reason> reason_from(const std::string& s) {
   for (auto r : {completion_reason::gap, completion_reason::end_marker, completion_reason::max_duration,
-                 completion_reason::flush})
+                 completion_reason::flush, completion_reason::idle})
     if (to_string(r) == s) return r;
   return std::nullopt;
 }
