@@ -175,7 +175,7 @@ std::vector<option_spec> build_table() {
       "broker and a real cluster."));
   t.push_back(nonempty_string_option(
       "kafka.group.id", "tracewatch", [](settings& s) -> auto& { return s.kafka.group_id; },
-      "Consumer group of the input consumer. Instances in one group split the input partitions."));
+      "Consumer group of the input consumer, and the name under which a live run records its watermark decisions (a replay follows the decisions of this group). Run ONE instance per group: state is per process, so a second instance would split sessions (a partition another member holds keeps the watermark where its progress was, and an error says so)."));
   t.push_back(map_option(
       "kafka.librdkafka", [](settings& s) -> auto& { return s.kafka.librdkafka; },
       "Extra librdkafka properties passed to every Kafka client (consumer and producer), e.g. "

@@ -247,8 +247,8 @@ store_status session_engine::assign(const std::vector<topic_partition>& tps, wal
   return commit();
 }
 
-void session_engine::revoke(const std::vector<topic_partition>& tps) {
-  for (const auto& tp : tps) tracker_.revoke(tp);
+void session_engine::revoke(const std::vector<topic_partition>& tps, wall_time now) {
+  for (const auto& tp : tps) tracker_.revoke(tp, now);
 }
 
 store_status session_engine::finish_partition(const topic_partition& tp, wall_time now) {
@@ -270,7 +270,8 @@ void session_engine::record_decision(watermark_decision d, wall_time now) {
   r.decision = d;
   r.watermark = tracker_.current();
   r.idle = tracker_.idle_partitions();
-  for (const auto& tp : tracker_.partitions()) {
+  // Away partitions too: they hold the watermark, so a replay must hold them at the same place.
+  for (const auto& tp : tracker_.known_partitions()) {
     auto it = progress_.find(tp);
     // Nothing consumed from it yet: everything it holds comes after the decision.
     r.positions.emplace_back(tp, it == progress_.end() ? offset{0} : it->second.next);
@@ -318,7 +319,7 @@ store_status session_engine::apply(std::vector<consumed_record>& records, wall_t
     ++probe_.records;
     // Data on an idle partition wakes every idle partition: recorded before the record, at the
     // positions before it, which is where a replay must take the same decision.
-    if (tracker_.is_idle(tp)) record_decision(watermark_decision::wake, now);
+    if (tracker_.wake(tp, now)) record_decision(watermark_decision::wake, now);
     for (const auto& r : rec.rejected) dead_letter(r, rec.position, rec.key);
     std::optional<event_time> newest;
     for (auto& o : rec.observations) {

@@ -101,8 +101,13 @@ class session_engine {
   // run records the assignment as a watermark decision (and commits it).
   store_status assign(const std::vector<topic_partition>& tps, wall_time now,
                       std::vector<std::pair<topic_partition, std::optional<offset>>>& resume_at);
-  // Partitions taken away: they stop counting; the watermark stays where it is.
-  void revoke(const std::vector<topic_partition>& tps);
+  // Partitions taken away: they keep holding the watermark where their progress was until they
+  // are assigned again (watermark.hpp).
+  void revoke(const std::vector<topic_partition>& tps, wall_time now);
+  // Partitions revoked before `before` and not assigned back: another consumer holds them.
+  std::vector<std::pair<topic_partition, wall_time>> away_since(wall_time before) const {
+    return tracker_.away_since(before);
+  }
   // A bounded replay read the whole range of tp: it stops holding the watermark back.
   store_status finish_partition(const topic_partition& tp, wall_time now);
   void set_caught_up(const topic_partition& tp, bool caught_up) { tracker_.set_caught_up(tp, caught_up); }

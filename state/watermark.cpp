@@ -14,14 +14,30 @@ void watermark_tracker::assign(const std::vector<std::pair<topic_partition, std:
     p.caught_up = false;
     p.idle = false;
     p.finished = false;
+    p.away = false;
   }
   floor_dirty_ = true;
   recompute();
 }
 
-void watermark_tracker::revoke(const topic_partition& tp) {
+void watermark_tracker::revoke(const topic_partition& tp, wall_time now) {
+  auto it = parts_.find(tp);
+  if (it == parts_.end() || it->second.away) return;
+  it->second.away = true;
+  it->second.away_since = now;
+  it->second.caught_up = false;
+}
+
+void watermark_tracker::forget(const topic_partition& tp) {
   parts_.erase(tp);
   floor_dirty_ = true;
+}
+
+std::vector<std::pair<topic_partition, wall_time>> watermark_tracker::away_since(wall_time before) const {
+  std::vector<std::pair<topic_partition, wall_time>> out;
+  for (const auto& [tp, p] : parts_)
+    if (p.away && p.away_since < before) out.emplace_back(tp, p.away_since);
+  return out;
 }
 
 void watermark_tracker::finish(const topic_partition& tp) {
@@ -43,9 +59,9 @@ bool watermark_tracker::wake_all(wall_time now) {
   return any;
 }
 
-bool watermark_tracker::observe(const topic_partition& tp, event_time t, wall_time now) {
+void watermark_tracker::observe(const topic_partition& tp, event_time t, wall_time now) {
+  wake(tp, now);
   auto& p = parts_[tp];
-  bool woke = p.idle && wake_all(now);
   if (!p.max_event || *p.max_event < t) {
     p.max_event = t;
     floor_dirty_ = true;
@@ -54,16 +70,14 @@ bool watermark_tracker::observe(const topic_partition& tp, event_time t, wall_ti
   p.quiet_since = now;
   p.caught_up = false;
   recompute();
-  return woke;
 }
 
-bool watermark_tracker::touch(const topic_partition& tp, wall_time now) {
+void watermark_tracker::touch(const topic_partition& tp, wall_time now) {
+  wake(tp, now);
   auto& p = parts_[tp];
-  bool woke = p.idle && wake_all(now);
   p.last_record = now;
   p.quiet_since = now;
   p.caught_up = false;
-  return woke;
 }
 
 void watermark_tracker::set_caught_up(const topic_partition& tp, bool caught_up) {
@@ -74,7 +88,7 @@ void watermark_tracker::set_caught_up(const topic_partition& tp, bool caught_up)
 watermark_tracker::idle_step watermark_tracker::advance_idle(wall_time now, duration idle_timeout) {
   idle_step step;
   for (auto& [tp, p] : parts_) {
-    if (p.idle || p.finished || !p.caught_up || now - p.quiet_since < idle_timeout) continue;
+    if (p.idle || p.finished || p.away || !p.caught_up || now - p.quiet_since < idle_timeout) continue;
     p.idle = true;
     step.idle_changed = true;
   }
@@ -82,7 +96,7 @@ watermark_tracker::idle_step watermark_tracker::advance_idle(wall_time now, dura
   std::optional<event_time> latest;   // the latest event seen on any partition
   std::optional<wall_time> latest_at;  // when the last record arrived on any partition with data
   for (const auto& [tp, p] : parts_) {
-    if (!p.idle && !p.finished) return step;  // something still counts: no wall-clock flow
+    if (!p.idle && !p.finished) return step;  // something still counts (away ones too): no wall-clock flow
     if (!p.max_event) continue;
     if (!latest || *latest < *p.max_event) latest = p.max_event;
     if (!latest_at || *latest_at < p.last_record) latest_at = p.last_record;
@@ -93,7 +107,8 @@ watermark_tracker::idle_step watermark_tracker::advance_idle(wall_time now, dura
 }
 
 void watermark_tracker::set_idle(const std::vector<topic_partition>& idle) {
-  for (auto& [tp, p] : parts_) p.idle = std::find(idle.begin(), idle.end(), tp) != idle.end() && !p.finished;
+  for (auto& [tp, p] : parts_)
+    if (!p.away) p.idle = std::find(idle.begin(), idle.end(), tp) != idle.end() && !p.finished;
   recompute();
 }
 
@@ -101,6 +116,12 @@ std::vector<topic_partition> watermark_tracker::idle_partitions() const {
   std::vector<topic_partition> out;
   for (const auto& [tp, p] : parts_)
     if (p.idle) out.push_back(tp);
+  return out;
+}
+
+std::vector<topic_partition> watermark_tracker::known_partitions() const {
+  std::vector<topic_partition> out;
+  for (const auto& [tp, p] : parts_) out.push_back(tp);
   return out;
 }
 
@@ -123,7 +144,8 @@ std::optional<event_time> watermark_tracker::max_event_time(const topic_partitio
 
 std::vector<topic_partition> watermark_tracker::partitions() const {
   std::vector<topic_partition> out;
-  for (const auto& [tp, p] : parts_) out.push_back(tp);
+  for (const auto& [tp, p] : parts_)
+    if (!p.away) out.push_back(tp);
   return out;
 }
 

@@ -11,8 +11,12 @@
 //     stored progress and make everything the others still hold late.
 //   - A partition that has delivered no data holds the watermark back (its first records may be
 //     old) until it is known to be empty: caught up and idle.
-//   - Revocation never moves the watermark; a finished range (bounded replay) stops holding it
-//     back.
+//   - A revoked partition is *away*: it keeps holding the watermark where its progress was until
+//     it is assigned again, so that its data is not late when it comes back (a rebalance that
+//     moves partitions off and back, a killed member still holding partitions for its session
+//     timeout). One that stays away belongs to another member of the group: tracewatch runs as
+//     one instance per consumer group, and the state stage says so loudly (away_since()).
+//   - A finished range (bounded replay) stops holding the watermark back.
 //
 // Idleness (live mode only): a partition that is caught up (the consumer reached its end) and has
 // received nothing for idle_timeout (wall clock) is idle and stops holding the others back. Data
@@ -52,23 +56,31 @@ class watermark_tracker {
   // stored for it. The watermark is recomputed once, over all of them. Re-assigning an owned
   // partition keeps what it knows and makes it active (not idle, not caught up).
   void assign(const std::vector<std::pair<topic_partition, std::optional<event_time>>>& tps, wall_time now);
-  // No longer owned: it stops counting, for the watermark and the data floor. The watermark stays
-  // where it is (it never moves back, and it does not jump forward on a revocation either).
-  void revoke(const topic_partition& tp);
+  // No longer owned: it is away, and holds the watermark as it did until it is assigned again.
+  void revoke(const topic_partition& tp, wall_time now);
+  // Forgets a partition altogether (it no longer counts for the watermark or the data floor).
+  void forget(const topic_partition& tp);
+  // Partitions away since before `before` (revoked and not assigned back), with since when.
+  std::vector<std::pair<topic_partition, wall_time>> away_since(wall_time before) const;
   // A bounded replay read tp's range completely: it stops holding the watermark back, and still
   // counts for the data floor.
   void finish(const topic_partition& tp);
-  bool assigned(const topic_partition& tp) const { return parts_.count(tp) != 0; }
+  bool assigned(const topic_partition& tp) const {
+    auto it = parts_.find(tp);
+    return it != parts_.end() && !it->second.away;
+  }
   bool is_idle(const topic_partition& tp) const {
     auto it = parts_.find(tp);
     return it != parts_.end() && it->second.idle;
   }
 
-  // A record with events up to `t` arrived on tp at wall time `now`. Returns true when tp was
-  // idle: a wake, after which no partition is idle.
-  bool observe(const topic_partition& tp, event_time t, wall_time now);
-  // A record without usable event time arrived: the partition is not idle. Returns true on a wake.
-  bool touch(const topic_partition& tp, wall_time now);
+  // A record is about to be applied on tp: if tp is idle, this is a wake, after which no
+  // partition is idle (returns true). The watermark does not move.
+  bool wake(const topic_partition& tp, wall_time now) { return is_idle(tp) && wake_all(now); }
+  // A record with events up to `t` arrived on tp at wall time `now` (a wake too, if tp was idle).
+  void observe(const topic_partition& tp, event_time t, wall_time now);
+  // A record without usable event time arrived: the partition is not idle.
+  void touch(const topic_partition& tp, wall_time now);
   // The consumer reached the end of tp (true) or received more data (false).
   void set_caught_up(const topic_partition& tp, bool caught_up);
 
@@ -101,7 +113,10 @@ class watermark_tracker {
   event_time current() const { return current_; }
   event_time data_floor() const;
   std::optional<event_time> max_event_time(const topic_partition& tp) const;
+  // The partitions owned now (assigned, not away).
   std::vector<topic_partition> partitions() const;
+  // Owned and away: every partition that counts for the watermark.
+  std::vector<topic_partition> known_partitions() const;
 
  private:
   struct partition_state {
@@ -111,6 +126,8 @@ class watermark_tracker {
     bool caught_up = false;
     bool idle = false;                    // caught up and quiet for idle_timeout
     bool finished = false;                // a bounded replay read its whole range
+    bool away = false;                    // revoked, not assigned again yet
+    wall_time away_since;
   };
   void recompute();
   bool wake_all(wall_time now);  // true when any partition was idle

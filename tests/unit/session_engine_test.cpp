@@ -13,15 +13,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::vector<observation> call(const std::string& sid, int turns, double start, double spacing = 10) {
-  std::vector<observation> out;
-  for (int i = 0; i < turns; ++i) {
-    auto t = turn(sid, sid + "-t" + std::to_string(i), start + i * spacing);
-    out.insert(out.end(), t.begin(), t.end());
-  }
-  return out;
-}
-
 observation hangup(const std::string& sid, const std::string& trace, double t) {
   return obs_builder("e-" + sid + "-hangup", obs_kind::event, trace, sid + "-hangup", t).name("hangup");
 }

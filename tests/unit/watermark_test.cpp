@@ -96,7 +96,8 @@ TEST_CASE("data on an idle partition wakes every idle partition, so the first to
   w.set_caught_up(p1, true);
   REQUIRE(w.advance_idle(t0 + 5s, 3s).wall_target);
   CHECK(w.idle_partitions().size() == 2);
-  CHECK(w.observe(p0, at(400), t0 + 60s));  // a wake
+  CHECK(w.wake(p0, t0 + 60s));  // data arrives on p0
+  w.observe(p0, at(400), t0 + 60s);
   CHECK(w.idle_partitions().empty());
   CHECK(w.current() == at(100));  // p1 counts again: it may deliver from 100 on
   // p1 stops counting only after being quiet for the idle timeout again.
@@ -113,15 +114,24 @@ TEST_CASE("a restored floor keeps the watermark from going back after a restart"
   CHECK(w.current() == at(500));
 }
 
-TEST_CASE("a revocation never moves the watermark; the revoked partition stops counting from then on") {
+TEST_CASE("a revoked partition keeps holding the watermark until it is assigned back, so its data is not late") {
+  // A rebalance that moves partitions off and back (a stray consumer joining the group, a killed
+  // member still holding partitions until its session times out) must not let the others run
+  // ahead of what the absent partition holds.
   watermark_tracker w(0s);
   w.assign({{p0, std::nullopt}, {p1, std::nullopt}}, t0);
   w.observe(p0, at(100), t0);
-  w.revoke(p1);
-  CHECK(w.current() == event_time::min());
+  w.observe(p1, at(40), t0);
+  w.revoke(p1, t0 + 1s);
   CHECK_FALSE(w.assigned(p1));
-  w.observe(p0, at(101), t0);
-  CHECK(w.current() == at(101));
+  w.observe(p0, at(500), t0 + 2s);
+  CHECK(w.current() == at(40));
+  CHECK(w.away_since(t0 + 1s).empty());
+  CHECK(w.away_since(t0 + 2s) == std::vector<std::pair<topic_partition, wall_time>>{{p1, t0 + 1s}});
+  w.assign({{p1, at(40)}}, t0 + 3s);
+  CHECK(w.assigned(p1));
+  w.observe(p1, at(450), t0 + 4s);
+  CHECK(w.current() == at(450));
 }
 
 TEST_CASE("a finished range stops holding the watermark back but still counts for the data floor") {
@@ -146,7 +156,7 @@ TEST_CASE("the data floor is the minimum over every partition with data, idle on
   w.advance_idle(t0 + 10s, 1s);
   CHECK(w.current() == at(195));
   CHECK(w.data_floor() == at(95));
-  w.revoke(p0);
+  w.forget(p0);
   CHECK(w.data_floor() == at(195));
 }
 
