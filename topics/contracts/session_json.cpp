@@ -187,13 +187,12 @@ uint64_t session_content_hash(std::string_view text) {
   // always escaped: the first unescaped `"revision":` is the member.
   constexpr std::string_view member = "\"revision\":";
   size_t at = text.find(member);
-  std::string rest(text.substr(0, at == std::string_view::npos ? text.size() : at));
+  uint64_t h = stable_hash(text.substr(0, at));
   if (at != std::string_view::npos) {
     size_t end = at + member.size();
     while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
-    rest.append(text.substr(end));
+    h = stable_hash_more(h, text.substr(end));
   }
-  uint64_t h = stable_hash(rest);
   return h == 0 ? 1 : h;
 }
 
