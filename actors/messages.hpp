@@ -22,6 +22,7 @@
 
 #include "model/kafka.hpp"
 #include "model/verdict.hpp"
+#include "model/watermark_record.hpp"
 #include "state/mailbox.hpp"
 #include "state/session_engine.hpp"
 #include "topics/record.hpp"
@@ -84,12 +85,14 @@ struct control {
     revoke,        // partitions revoked: reply once everything before has been applied
     end_of_input,  // a bounded input ended: flush if asked, report open sessions, judge and diagnose
                    // everything, drain output
+    watermark,     // a replay reached the positions of a recorded watermark decision: take it (no reply)
     shutdown,      // live run stopping: commit, finish the work in hand (queues stay durable), drain
                    // output, stop
   };
   kind what = kind::shutdown;
   std::vector<topic_partition> partitions;
   bool flush = false;
+  std::shared_ptr<const watermark_record> record;  // watermark: the decision to take
   end_report report;  // end_of_input: filled by the state stage on the way
   // Set by the state stage (offsets for assign/revoke) or the output stage once everything is
   // delivered (end_of_input, shutdown).

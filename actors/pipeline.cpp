@@ -4,6 +4,8 @@
 #include <fstream>
 #include <future>
 #include <iostream>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "actors/stages.hpp"
@@ -13,6 +15,8 @@
 #include "topics/kafka/output_producer.hpp"
 #include "topics/kafka/range_reader.hpp"
 #include "topics/contracts/session_json.hpp"
+#include "topics/contracts/watermark_json.hpp"
+#include "topics/replay_order.hpp"
 #include "topics/sinks.hpp"
 
 namespace tw::actors {
@@ -188,6 +192,11 @@ struct pipeline::impl : kafka::rebalance_listener {
     spawn_judgement(live);
     state_stage_config sc;
     sc.engine = engine_config_from(settings);
+    if (live) {
+      // Only a live run decides on wall-clock evidence, and so records what it decided.
+      sc.engine.watermarks_topic = settings.topics.watermarks;
+      sc.engine.group_id = settings.kafka.group_id;
+    }
     sc.live = live;
     sc.tick_interval = settings.pipeline.tick_interval;
     sc.idle_timeout = settings.time.idle_timeout;
@@ -215,6 +224,14 @@ struct pipeline::impl : kafka::rebalance_listener {
     return out;
   }
   void on_revoked(const std::vector<topic_partition>& tps) override { ask(control::kind::revoke, tps); }
+  void on_consumed_before_rebalance(kafka::poll_result& consumed) override {
+    auto b = std::make_shared<input_batch>();
+    b->records = std::move(consumed.records);
+    b->reached_end = std::move(consumed.reached_end);
+    consumed.records.clear();
+    consumed.reached_end.clear();
+    send_batch(std::move(b));
+  }
 
   // Sends `what` down the pipeline from its first stage (the importer, or the judge actor when
   // judging sessions alone).
@@ -355,24 +372,113 @@ struct pipeline::impl : kafka::rebalance_listener {
     return {};
   }
 
-  run_result feed_topics(const std::vector<std::string>& topics) {
+  // The watermark decisions a live run of this consumer group recorded, to replay them.
+  run_result read_recorded_decisions(decision_history& out) {
+    std::unique_ptr<kafka::range_reader> reader;
+    auto st = kafka::range_reader::create(
+        consumer_settings_from(settings), {settings.topics.watermarks},
+        [](const std::vector<topic_partition>& tps) { return std::vector<std::optional<offset>>(tps.size()); }, reader);
+    if (!st.ok()) {
+      // Most often: no live run recorded anything yet (the topic does not exist).
+      log::info("no recorded watermark decisions; the data alone decides",
+                {{"topic", settings.topics.watermarks}, {"reason", st.message}});
+      return {};
+    }
+    std::vector<watermark_record> all;
+    uint64_t undecodable = 0;
+    while (!reader->done()) {
+      std::vector<raw_record> records;
+      st = reader->poll(1000, settings.pipeline.batch_max_wait, records);
+      if (!st.ok()) return run_result{false, "reading " + settings.topics.watermarks + ": " + st.message, 0, {}};
+      for (const auto& r : records) {
+        std::string why;
+        if (auto d = decode_watermark_json(r.payload, &why)) all.push_back(std::move(*d));
+        else ++undecodable;
+      }
+    }
+    out = select_history(std::move(all), settings.kafka.group_id);
+    if (undecodable > 0)
+      log::warn("records of the watermarks topic that are not tracewatch.watermark.v1 were ignored",
+                {{"topic", settings.topics.watermarks}, {"count", undecodable}});
+    if (out.missing > 0)
+      log::warn("recorded watermark decisions are missing (the topic lost them): the replay may differ from the live run",
+                {{"topic", settings.topics.watermarks}, {"missing", out.missing}});
+    log::info("replaying with the watermark decisions a live run recorded",
+              {{"group", settings.kafka.group_id}, {"state_id", out.state_id}, {"decisions", out.records.size()},
+               {"older_histories", out.other_histories}});
+    return {};
+  }
+
+  // Sends a recorded decision down the pipeline, in order with the records around it.
+  void send_decision(watermark_record d) {
+    auto c = std::make_shared<control>();
+    c->what = control::kind::watermark;
+    c->record = std::make_shared<const watermark_record>(std::move(d));
+    caf::anon_send(importer, c);
+  }
+
+  run_result feed_topics(const std::vector<std::string>& topics, bool recorded_decisions) {
+    decision_history history;
+    if (recorded_decisions)
+      if (auto r = read_recorded_decisions(history); !r.ok) return r;
     std::unique_ptr<kafka::range_reader> reader;
     auto st = kafka::range_reader::create(
         consumer_settings_from(settings), topics,
         [this](const std::vector<topic_partition>& tps) { return ask(control::kind::assign, tps); }, reader);
     if (!st.ok()) return run_result{false, "replay from Kafka: " + st.message, 0, {}};
+    std::map<topic_partition, replay_order::range> ranges;
+    for (const auto& [tp, r] : reader->ranges()) ranges[tp] = replay_order::range{r.first, r.second};
+    replay_order order(std::move(history.records), ranges);
+    if (order.beyond_range() > 0)
+      log::warn("recorded watermark decisions beyond the replayed range were not taken: the live run read further",
+                {{"decisions", order.beyond_range()}});
+    std::set<topic_partition> paused;
     int64_t read = 0;
     auto last = std::chrono::steady_clock::now();
-    while (true) {
-      auto b = std::make_shared<input_batch>();
-      st = reader->poll(static_cast<size_t>(settings.pipeline.batch_max_records), settings.pipeline.batch_max_wait,
-                        b->records);
-      if (!st.ok()) return run_result{false, "replay from Kafka: " + st.message, 0, {}};
-      b->reached_end = reader->take_finished();
-      read += static_cast<int64_t>(b->records.size());
-      bool finished = reader->done();
+    std::vector<replay_item> items;
+    auto b = std::make_shared<input_batch>();
+    auto send_records = [&] {
       if (!b->records.empty() || !b->reached_end.empty()) send_batch(std::move(b));
-      if (finished) break;
+      b = std::make_shared<input_batch>();
+    };
+    while (true) {
+      std::vector<raw_record> records;
+      st = reader->poll(static_cast<size_t>(settings.pipeline.batch_max_records), settings.pipeline.batch_max_wait,
+                        records);
+      if (!st.ok()) return run_result{false, "replay from Kafka: " + st.message, 0, {}};
+      read += static_cast<int64_t>(records.size());
+      items.clear();
+      for (auto& r : records) order.offer(std::move(r), items);
+      for (const auto& tp : reader->take_finished()) order.finished(tp, items);
+      for (auto& item : items) {
+        switch (item.what) {
+          case replay_item::kind::record: b->records.push_back(std::move(item.record)); break;
+          case replay_item::kind::partition_end: b->reached_end.push_back(item.partition); break;
+          case replay_item::kind::decision:
+            send_records();
+            send_decision(std::move(item.decision));
+            break;
+        }
+      }
+      send_records();
+      // Partitions that reached the next decision wait for the others.
+      for (const auto& [tp, range] : ranges) {
+        bool block = order.blocked(tp);
+        if (block && !paused.count(tp)) {
+          if (auto e = reader->pause(tp); !e.ok()) return run_result{false, "replay from Kafka: " + e.message, 0, {}};
+          paused.insert(tp);
+        } else if (!block && paused.count(tp)) {
+          if (auto e = reader->resume(tp); !e.ok()) return run_result{false, "replay from Kafka: " + e.message, 0, {}};
+          paused.erase(tp);
+        }
+      }
+      if (reader->done() && order.decisions_left() == 0) break;
+      if (reader->done() && items.empty()) {
+        // Everything is read; decisions left would need records that never came (a corrupt
+        // history): say so rather than wait forever.
+        log::warn("recorded watermark decisions left untaken at the end of the replay", {{"decisions", order.decisions_left()}});
+        break;
+      }
       if (!throttle()) break;
       progress(last, read);
     }
@@ -479,7 +585,7 @@ run_result pipeline::run_replay(const replay_options& opts) {
   m.writer = w;
   m.spawn_stages(/*live=*/false);
 
-  return m.end_bounded(opts.topics.empty() ? m.feed_file(opts.input_path) : m.feed_topics(opts.topics), opts.flush);
+  return m.end_bounded(opts.topics.empty() ? m.feed_file(opts.input_path) : m.feed_topics(opts.topics, opts.recorded_decisions), opts.flush);
 }
 
 run_result pipeline::run_judge(const judge_options& opts) {

@@ -66,6 +66,9 @@ struct replay_options {
   std::ostream* verdicts_out = nullptr;    // null: verdicts are counted, not kept
   std::ostream* diagnostics_out = nullptr;
   bool flush = false;               // complete the sessions still open at the end
+  // A topic replay takes the watermark decisions the live run recorded (topics.watermarks) at the
+  // positions it took them, so that it reproduces the live run. False: only the data decides.
+  bool recorded_decisions = true;
 };
 
 // Judgement alone, from completed sessions (tracewatch.session.v1, one per line): backtesting a

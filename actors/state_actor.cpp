@@ -1,7 +1,9 @@
 // The state stage's shell: owns the session_engine (and so the RocksDB write path), applies
 // batches, answers rebalances, ticks for idle partitions, hands completed sessions to the judge
 // stage, and tells the output stage how far its outbox lane has grown.
+#include <chrono>
 #include <memory>
+#include <set>
 
 #include "actors/stages.hpp"
 #include "model/log.hpp"
@@ -12,7 +14,12 @@ namespace {
 struct state_stage_state {
   std::unique_ptr<state::session_engine> engine;
   bool stopping = false;
+  std::set<topic_partition> reported_away;  // partitions whose long absence was logged
 };
+
+// A partition revoked and not assigned back within this long is held by another consumer of the
+// group (a rebalance returns partitions within seconds).
+constexpr auto away_report_after = std::chrono::seconds(60);
 }  // namespace
 
 caf::behavior state_actor(caf::event_based_actor* self, caf::actor judge, caf::actor output,
@@ -50,8 +57,11 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor judge, caf::a
         auto n = static_cast<int64_t>(b->records.size());
         if (auto s = st->engine->apply(b->records, clk->now()); !s.ok()) return fail(s);
         for (const auto& tp : b->reached_end) {
-          if (cfg.live) st->engine->set_caught_up(tp, true);
-          else st->engine->revoke({tp});  // a finished range: nothing more will come from it
+          if (cfg.live) {
+            st->engine->set_caught_up(tp, true);
+          } else if (auto s = st->engine->finish_partition(tp, clk->now()); !s.ok()) {
+            return fail(s);  // a finished range: nothing more will come from it
+          }
         }
         shared->probes.in_flight_records -= n;
         shared->notify_progress();
@@ -60,22 +70,42 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor judge, caf::a
       [=](caf::tick_atom) {
         if (st->stopping) return;
         if (auto s = st->engine->tick(clk->now(), cfg.idle_timeout); !s.ok()) return fail(s);
+        for (const auto& [tp, since] : st->engine->away_since(clk->now() - away_report_after)) {
+          if (!st->reported_away.insert(tp).second) continue;
+          log::error("a partition was revoked and another consumer of the group holds it: tracewatch runs as one "
+                     "instance per consumer group, and holds the watermark where that partition's progress was "
+                     "(no session completes) until it is assigned back or this process restarts",
+                     {{"partition", tp.to_string()}, {"away_for_s", std::chrono::duration_cast<std::chrono::seconds>(clk->now() - since).count()}});
+        }
         committed();
         self->delayed_send(self, cfg.tick_interval, caf::tick_atom::value);
       },
       [=](const control_ptr& c) {
         switch (c->what) {
           case control::kind::assign: {
-            auto offsets = st->engine->assign(c->partitions, clk->now());
+            std::vector<std::pair<topic_partition, std::optional<offset>>> resume_at;
             std::vector<std::optional<offset>> out;
-            for (auto& [tp, off] : offsets) out.push_back(off);
+            if (auto s = st->engine->assign(c->partitions, clk->now(), resume_at); !s.ok()) {
+              c->offsets_reply->set_value(std::vector<std::optional<offset>>(c->partitions.size()));
+              return fail(s);
+            }
+            for (auto& [tp, off] : resume_at) {
+              out.push_back(off);
+              st->reported_away.erase(tp);
+            }
             c->offsets_reply->set_value(std::move(out));
+            committed();
             break;
           }
+          case control::kind::watermark:
+            if (st->stopping) return;
+            if (auto s = st->engine->apply_watermark_record(*c->record, clk->now()); !s.ok()) return fail(s);
+            committed();
+            break;
           case control::kind::revoke:
             // Everything consumed from these partitions before the revocation was applied (it
             // came first on this path) and committed with its offsets.
-            st->engine->revoke(c->partitions);
+            st->engine->revoke(c->partitions, clk->now());
             c->offsets_reply->set_value({});
             break;
           case control::kind::end_of_input: {

@@ -29,6 +29,7 @@ struct replay_args {
   std::optional<std::string> diagnostics_out;
   std::optional<std::string> state_dir; // keep state here (default: a temporary directory)
   bool flush = false;
+  bool ignore_watermarks = false;       // --topic: the data alone decides
 };
 int replay_command(const replay_args& a);
 

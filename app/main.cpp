@@ -54,6 +54,10 @@ int main(int argc, char** argv) {
   rp->add_option("--verdicts-out", replay.verdicts_out, "Write verdicts here (otherwise only counted)");
   rp->add_option("--diagnostics-out", replay.diagnostics_out, "Write diagnostics here (otherwise only counted)");
   rp->add_flag("--flush", replay.flush, "Complete the sessions still open at the end of the input");
+  rp->add_flag("--ignore-watermarks", replay.ignore_watermarks,
+               "With --topic: do not take the watermark decisions a live run of the same consumer group recorded "
+               "(topics.watermarks); the data alone decides, so sessions the live run closed because input was idle "
+               "may close differently");
 
   judge_args judge;
   auto* jd = app.add_subcommand("judge",

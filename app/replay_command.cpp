@@ -39,6 +39,7 @@ int replay_command(const replay_args& a) {
   opts.verdicts_out = verdicts.stream();
   opts.diagnostics_out = diagnostics.stream();
   opts.flush = a.flush;
+  opts.recorded_decisions = !a.ignore_watermarks;
   auto r = p.run_replay(opts);
   const auto& probes = p.probes();
   log::info("replay finished",

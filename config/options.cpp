@@ -175,7 +175,7 @@ std::vector<option_spec> build_table() {
       "broker and a real cluster."));
   t.push_back(nonempty_string_option(
       "kafka.group.id", "tracewatch", [](settings& s) -> auto& { return s.kafka.group_id; },
-      "Consumer group of the input consumer. Instances in one group split the input partitions."));
+      "Consumer group of the input consumer, and the name under which a live run records its watermark decisions (a replay follows the decisions of this group). Run ONE instance per group: state is per process, so a second instance would split sessions (a partition another member holds keeps the watermark where its progress was, and an error says so)."));
   t.push_back(map_option(
       "kafka.librdkafka", [](settings& s) -> auto& { return s.kafka.librdkafka; },
       "Extra librdkafka properties passed to every Kafka client (consumer and producer), e.g. "
@@ -209,6 +209,13 @@ std::vector<option_spec> build_table() {
                                      [](settings& s) -> auto& { return s.topics.diagnostics; },
                                      "Output topic for diagnostics of failed, partial and error verdicts "
                                      "(tracewatch.diagnostic.v1, keyed by session id)."));
+  t.push_back(nonempty_string_option(
+      "topics.watermarks", "tracewatch.watermarks", [](settings& s) -> auto& { return s.topics.watermarks; },
+      "Internal topic where a live run records each watermark decision the data alone does not determine "
+      "(a partition went idle, event time flowed on while all input was idle, data woke an idle partition, "
+      "partitions were assigned), with the input positions where it was taken (tracewatch.watermark.v1). "
+      "`replay --topic` reads it and takes the same decisions at the same positions, so that it reproduces the "
+      "live run's sessions. Any number of partitions; do not delete it sooner than the input."));
 
   // --- input ---
   t.push_back(string_option("input.format", "auto", [](settings& s) -> auto& { return s.input.format; },

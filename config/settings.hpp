@@ -29,6 +29,7 @@ struct topic_settings {
   std::string deadletter;
   std::string verdicts;
   std::string diagnostics;
+  std::string watermarks;
 };
 
 struct input_settings {

@@ -8,6 +8,7 @@ std::string_view to_string(completion_reason r) {
     case completion_reason::end_marker: return "end_marker";
     case completion_reason::max_duration: return "max_duration";
     case completion_reason::flush: return "flush";
+    case completion_reason::idle: return "idle";
   }
   return "unknown";
 }

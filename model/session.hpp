@@ -24,6 +24,8 @@ enum class completion_reason : uint8_t {
   end_marker = 1,    // an end marker (e.g. a hang-up event) was seen; closed after the settle delay
   max_duration = 2,  // the session ran longer than the maximum duration
   flush = 3,         // closed by an explicit flush at the end of a bounded replay
+  idle = 4,          // closed because input stopped: only idle partitions (live) or finished ranges
+                     // (replay) let the watermark pass the point, which the data alone had not
 };
 std::string_view to_string(completion_reason r);
 

@@ -113,8 +113,9 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
-uint64_t stable_hash(std::string_view s) {
-  uint64_t h = 0xcbf29ce484222325ULL;
+uint64_t stable_hash(std::string_view s) { return stable_hash_more(0xcbf29ce484222325ULL, s); }
+
+uint64_t stable_hash_more(uint64_t h, std::string_view s) {
   for (unsigned char c : s) {
     h ^= c;
     h *= 0x100000001b3ULL;

@@ -29,5 +29,7 @@ void append_json_string(std::string& out, std::string_view s);
 // A stable 64-bit hash (FNV-1a). Stable across builds and platforms: used in on-disk keys and for
 // routing, so it must never change.
 uint64_t stable_hash(std::string_view s);
+// Continues stable_hash over more bytes: stable_hash_more(stable_hash(a), b) == stable_hash(a + b).
+uint64_t stable_hash_more(uint64_t h, std::string_view s);
 
 }  // namespace tw

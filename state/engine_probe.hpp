@@ -9,6 +9,7 @@ namespace tw::state {
 
 struct engine_probe {
   std::atomic<uint64_t> records{0};              // input records applied
+  std::atomic<uint64_t> records_skipped{0};      // records below the stored offset: applied already
   std::atomic<uint64_t> events{0};               // observations routed
   std::atomic<uint64_t> duplicates{0};           // events ignored: same event id already stored
   std::atomic<uint64_t> dead_letters{0};         // dead letters written (parse rejections + late)
@@ -19,7 +20,10 @@ struct engine_probe {
   std::atomic<uint64_t> trace_conflicts{0};      // a trace claimed by a second session id (first wins)
   std::atomic<uint64_t> sessions_opened{0};
   std::atomic<uint64_t> revisions_emitted{0};
-  std::atomic<uint64_t> sessions_reopened{0};    // late events that changed an emitted revision
+  std::atomic<uint64_t> sessions_reopened{0};    // late events that reopened an emitted revision
+  std::atomic<uint64_t> revisions_unchanged{0};  // re-emissions not made: same content as the last
+  std::atomic<uint64_t> late_folded{0};          // late events taken into the open segment's revision
+  std::atomic<uint64_t> watermark_decisions{0};  // idle/wake/assign decisions recorded
   std::atomic<uint64_t> sessions_sealed{0};
   std::atomic<uint64_t> sessions_expired{0};
   std::atomic<uint64_t> events_not_stored{0};    // over session.max_events

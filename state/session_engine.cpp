@@ -1,7 +1,9 @@
 #include "state/session_engine.hpp"
 
 #include <algorithm>
+#include <random>
 
+#include "model/text.hpp"
 #include "state/codec.hpp"
 #include "state/event_codec.hpp"
 #include "state/outbox.hpp"
@@ -9,6 +11,7 @@
 #include "topics/contracts/deadletter_json.hpp"
 #include "topics/contracts/observation_json.hpp"
 #include "topics/contracts/session_json.hpp"
+#include "topics/contracts/watermark_json.hpp"
 
 namespace tw::state {
 namespace {
@@ -16,8 +19,30 @@ namespace {
 // meta column family keys and values (on disk):
 //   "watermark"   := svarint(processor watermark, us)
 //   "chunk_next"  := varint(next chunk number)
+//   "state_id"    := bytes: 32 hex digits, chosen when the directory is first opened; never changes
+//   "decisions"   := varint(watermark decisions recorded so far)
 constexpr const char* meta_watermark = "watermark";
 constexpr const char* meta_chunk_next = "chunk_next";
+constexpr const char* meta_state_id = "state_id";
+constexpr const char* meta_decisions = "decisions";
+
+// A header with more fingerprints than this is not cached (it is read from RocksDB instead): the
+// cache holds state.cache_sessions headers, and this keeps each of them small.
+constexpr size_t max_cached_fingerprints = 256;
+
+std::string new_state_id() {
+  std::random_device rd;
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string id;
+  for (int i = 0; i < 8; ++i) {
+    uint32_t v = rd();
+    for (int j = 0; j < 4; ++j) {
+      id.push_back(hex[(v >> (j * 8 + 4)) & 15]);
+      id.push_back(hex[(v >> (j * 8)) & 15]);
+    }
+  }
+  return id;
+}
 
 // offsets value := u8(version = 1) svarint(next offset) u8(has max) [svarint(max event time)]
 std::string encode_progress(offset next, std::optional<event_time> max_event) {
@@ -143,6 +168,25 @@ store_status session_engine::open(wall_time now) {
   } else if (!s.IsNotFound()) {
     return store_status::from(s, "reading the chunk number");
   }
+  s = db->Get(rocksdb::ReadOptions(), store_.handle(cf::meta), meta_state_id, &value);
+  if (s.ok()) {
+    state_id_ = value;
+  } else if (s.IsNotFound()) {
+    // A new directory starts a new history of watermark decisions.
+    state_id_ = new_state_id();
+    s = db->Put(store_.write_options(), store_.handle(cf::meta), meta_state_id, state_id_);
+    if (!s.ok()) return store_status::from(s, "writing the state id");
+  } else {
+    return store_status::from(s, "reading the state id");
+  }
+  s = db->Get(rocksdb::ReadOptions(), store_.handle(cf::meta), meta_decisions, &value);
+  if (s.ok()) {
+    reader r(value);
+    decisions_ = r.varint();
+    if (!r.ok()) return store_status::corrupt("meta decisions");
+  } else if (!s.IsNotFound()) {
+    return store_status::from(s, "reading the decision count");
+  }
   if (auto st = outbox_.open(); !st.ok()) return st;
   if (auto st = judge_queue_.open(); !st.ok()) return st;
   probe_.outbox_end = outbox_.next();
@@ -179,9 +223,10 @@ store_status session_engine::open(wall_time now) {
   return {};
 }
 
-std::vector<std::pair<topic_partition, std::optional<offset>>> session_engine::assign(
-    const std::vector<topic_partition>& tps, wall_time now) {
-  std::vector<std::pair<topic_partition, std::optional<offset>>> out;
+store_status session_engine::assign(const std::vector<topic_partition>& tps, wall_time now,
+                                    std::vector<std::pair<topic_partition, std::optional<offset>>>& resume_at) {
+  resume_at.clear();
+  std::vector<std::pair<topic_partition, std::optional<event_time>>> joining;
   for (const auto& tp : tps) {
     auto it = progress_.find(tp);
     std::optional<event_time> max_event;
@@ -190,14 +235,50 @@ std::vector<std::pair<topic_partition, std::optional<offset>>> session_engine::a
       max_event = it->second.max_event;
       next = it->second.next;
     }
-    tracker_.assign(tp, max_event, now);
-    out.emplace_back(tp, next);
+    joining.emplace_back(tp, max_event);
+    resume_at.emplace_back(tp, next);
   }
-  return out;
+  tracker_.assign(joining, now);
+  if (cfg_.watermarks_topic.empty()) return {};
+  // No partition is idle any more: a replay must know from where on.
+  begin_batch();
+  wall_now_ = now;
+  record_decision(watermark_decision::assign, now);
+  return commit();
 }
 
-void session_engine::revoke(const std::vector<topic_partition>& tps) {
-  for (const auto& tp : tps) tracker_.revoke(tp);
+void session_engine::revoke(const std::vector<topic_partition>& tps, wall_time now) {
+  for (const auto& tp : tps) tracker_.revoke(tp, now);
+}
+
+store_status session_engine::finish_partition(const topic_partition& tp, wall_time now) {
+  event_time before = tracker_.current();
+  tracker_.finish(tp);
+  if (tracker_.current() == before) return {};
+  begin_batch();
+  wall_now_ = now;
+  if (auto st = fire_due(); !st.ok()) return st;
+  return commit();
+}
+
+void session_engine::record_decision(watermark_decision d, wall_time now) {
+  if (cfg_.watermarks_topic.empty()) return;
+  watermark_record r;
+  r.group = cfg_.group_id;
+  r.state_id = state_id_;
+  r.seq = ++decisions_;
+  r.decision = d;
+  r.watermark = tracker_.current();
+  r.idle = tracker_.idle_partitions();
+  // Away partitions too: they hold the watermark, so a replay must hold them at the same place.
+  for (const auto& tp : tracker_.known_partitions()) {
+    auto it = progress_.find(tp);
+    // Nothing consumed from it yet: everything it holds comes after the decision.
+    r.positions.emplace_back(tp, it == progress_.end() ? offset{0} : it->second.next);
+  }
+  r.recorded_at = now;
+  outbox_.put(batch_, cfg_.watermarks_topic, watermark_record_key(r), encode_watermark_json(r));
+  ++probe_.watermark_decisions;
 }
 
 std::optional<offset> session_engine::stored_offset(const topic_partition& tp) const {
@@ -227,7 +308,18 @@ store_status session_engine::apply(std::vector<consumed_record>& records, wall_t
   begin_batch();
   wall_now_ = now;
   for (auto& rec : records) {
+    const topic_partition& tp = rec.position.tp;
+    if (auto it = progress_.find(tp); it != progress_.end() && rec.position.off < it->second.next) {
+      // Applied already and committed with its offset (a redelivery, e.g. of records consumed
+      // before a rebalance moved the consumer back to the stored offset): applying it again
+      // would count it twice.
+      ++probe_.records_skipped;
+      continue;
+    }
     ++probe_.records;
+    // Data on an idle partition wakes every idle partition: recorded before the record, at the
+    // positions before it, which is where a replay must take the same decision.
+    if (tracker_.wake(tp, now)) record_decision(watermark_decision::wake, now);
     for (const auto& r : rec.rejected) dead_letter(r, rec.position, rec.key);
     std::optional<event_time> newest;
     for (auto& o : rec.observations) {
@@ -238,16 +330,16 @@ store_status session_engine::apply(std::vector<consumed_record>& records, wall_t
     }
     // The record's own events were judged against the watermark before it; only now may they
     // move it.
-    if (!tracker_.assigned(rec.position.tp)) {
-      auto it = progress_.find(rec.position.tp);
-      tracker_.assign(rec.position.tp, it == progress_.end() ? std::nullopt : it->second.max_event, now);
+    if (!tracker_.assigned(tp)) {  // a file replay, which has no assignment
+      auto it = progress_.find(tp);
+      tracker_.assign({{tp, it == progress_.end() ? std::nullopt : it->second.max_event}}, now);
     }
-    if (newest) tracker_.observe(rec.position.tp, *newest, now);
-    else tracker_.touch(rec.position.tp, now);
-    auto& p = progress_[rec.position.tp];
+    if (newest) tracker_.observe(tp, *newest, now);
+    else tracker_.touch(tp, now);
+    auto& p = progress_[tp];
     p.next = rec.position.off.next_to_consume();
-    p.max_event = tracker_.max_event_time(rec.position.tp);
-    touched_.insert(rec.position.tp);
+    p.max_event = tracker_.max_event_time(tp);
+    touched_.insert(tp);
     if (auto st = fire_due(); !st.ok()) return st;
   }
   ++probe_.batches;
@@ -255,9 +347,34 @@ store_status session_engine::apply(std::vector<consumed_record>& records, wall_t
 }
 
 store_status session_engine::tick(wall_time now, duration idle_timeout) {
-  if (!tracker_.advance_idle(now, idle_timeout)) return {};
   begin_batch();
   wall_now_ = now;
+  const event_time before = tracker_.current();
+  auto step = tracker_.advance_idle(now, idle_timeout);
+  // What the partitions that are still active allow, now that the idle ones stopped counting.
+  if (auto st = fire_due(); !st.ok()) return st;
+  if (step.wall_target) {
+    // Input has stopped everywhere. Event time moves on only as far as it must: just past each
+    // due completion, seal or timeout the wall clock has reached, and no further, so that data
+    // arriving after the pause is not judged against a watermark that ran ahead for nothing.
+    for (;;) {
+      std::optional<event_time> due;
+      if (auto st = next_due(due); !st.ok()) return st;
+      if (!due || !(*due < *step.wall_target)) break;
+      tracker_.raise_to(*due + duration{1});
+      if (auto st = fire_due(); !st.ok()) return st;
+    }
+  }
+  if (tracker_.current() == before && !step.idle_changed) return {};  // nothing was decided
+  record_decision(watermark_decision::idle, now);
+  return commit();
+}
+
+store_status session_engine::apply_watermark_record(const watermark_record& r, wall_time now) {
+  begin_batch();
+  wall_now_ = now;
+  tracker_.set_idle(r.idle);
+  tracker_.raise_to(r.watermark);
   if (auto st = fire_due(); !st.ok()) return st;
   return commit();
 }
@@ -265,7 +382,7 @@ store_status session_engine::tick(wall_time now, duration idle_timeout) {
 store_status session_engine::flush(wall_time now) {
   begin_batch();
   wall_now_ = now;
-  tracker_.finish();
+  tracker_.finish_all();
   if (auto st = fire_due(); !st.ok()) return st;
   return commit();
 }
@@ -301,7 +418,8 @@ store_status session_engine::commit() {
     std::string value;
     encode_header(slot.h, value);
     b->Put(store_.handle(cf::sessions), id, value);
-    header_cache_.put(id, slot.h);
+    if (slot.h.seen.size() <= max_cached_fingerprints) header_cache_.put(id, slot.h);
+    else header_cache_.erase(id);
   }
   for (auto& [trace, slot] : pending_) {
     if (slot.deleted) {
@@ -334,6 +452,11 @@ store_status session_engine::commit() {
     std::string c;
     writer(c).varint(chunk_next_);
     b->Put(store_.handle(cf::meta), meta_chunk_next, c);
+    if (!cfg_.watermarks_topic.empty()) {
+      std::string d;
+      writer(d).varint(decisions_);
+      b->Put(store_.handle(cf::meta), meta_decisions, d);
+    }
   }
   auto s = store_.db()->Write(store_.write_options(), b);
   if (!s.ok()) return store_status::from(s, "committing a batch");
@@ -351,7 +474,8 @@ event_time session_engine::due_of(const session_header& h) const {
   if (h.sealed) return h.sealed_at + cfg_.tombstone_retention;
   event_time due = event_time::max();
   if (auto nc = h.window.next_completion(cfg_.window)) due = nc->at;
-  if (h.reemit) due = std::min(due, h.closed_at);
+  // A late event while a later segment is open is folded into that segment's revision.
+  if (h.reemit && h.window.empty()) due = std::min(due, h.closed_at);
   if (h.emitted() && h.window.empty() && !h.reemit) due = std::min(due, h.closed_at + cfg_.grace);
   return due;
 }
@@ -376,16 +500,18 @@ void session_engine::reindex(const std::string& trace_id, pending_slot& slot) {
   slot.indexed_due = due;
 }
 
+// A due time fires once the watermark has passed it (is strictly later): an in-bound event can
+// still carry exactly the watermark's time.
 store_status session_engine::fire_due() {
   event_time wm = tracker_.current();
   if (wm > scanned_until_) {
-    if (next_persisted_due_ <= wm)
+    if (next_persisted_due_ < wm)
       if (auto st = scan_persisted_timers(wm); !st.ok()) return st;
     scanned_until_ = wm;
   }
   // Handling one entry may add or move others (a pending trace releases into a session that is
   // due at once), so always take the earliest again.
-  while (!due_index_.empty() && std::get<0>(*due_index_.begin()) <= wm.micros()) {
+  while (!due_index_.empty() && std::get<0>(*due_index_.begin()) < wm.micros()) {
     auto [due, kind, id] = *due_index_.begin();
     if (kind == static_cast<char>(due_kind::session)) {
       if (auto st = handle_session_due(id); !st.ok()) return st;
@@ -405,10 +531,11 @@ store_status session_engine::fire_due() {
   return {};
 }
 
+// Loads the stored timers due in [scanned_until_, up_to): those before scanned_until_ fired when
+// the watermark passed them.
 store_status session_engine::scan_persisted_timers(event_time up_to) {
   rocksdb::ReadOptions ro;
-  std::string lower = keys::timer_bound(scanned_until_ == event_time::min() ? event_time::min()
-                                                                            : scanned_until_ + duration{1});
+  std::string lower = keys::timer_bound(scanned_until_);
   rocksdb::Slice lower_slice(lower);
   ro.iterate_lower_bound = &lower_slice;
   std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(ro, store_.handle(cf::timers)));
@@ -418,7 +545,7 @@ store_status session_engine::scan_persisted_timers(event_time up_to) {
     reader r(sv(it->key()));
     event_time due = event_time::from_micros(from_sortable_time(r.fixed64_be()));
     if (!r.ok() || it->key().size() < 9) return store_status::corrupt("timer key");
-    if (due > up_to) {
+    if (due >= up_to) {
       next_persisted_due_ = due;
       break;
     }
@@ -441,13 +568,37 @@ store_status session_engine::scan_persisted_timers(event_time up_to) {
   return {};
 }
 
+store_status session_engine::next_due(std::optional<event_time>& out) {
+  out.reset();
+  const event_time wm = tracker_.current();
+  if (!due_index_.empty()) out = event_time::from_micros(std::get<0>(*due_index_.begin()));
+  // The first stored timer the watermark has not passed. One of an entry in the working set may
+  // be stale (its due moved in this batch): at worst the caller advances to it and finds nothing
+  // due there.
+  std::string lower = keys::timer_bound(wm);
+  rocksdb::Slice lower_slice(lower);
+  rocksdb::ReadOptions ro;
+  ro.iterate_lower_bound = &lower_slice;
+  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(ro, store_.handle(cf::timers)));
+  it->Seek(lower);
+  if (it->Valid()) {
+    reader r(sv(it->key()));
+    event_time due = event_time::from_micros(from_sortable_time(r.fixed64_be()));
+    if (!r.ok()) return store_status::corrupt("timer key");
+    if (!out || due < *out) out = due;
+  }
+  return store_status::from(it->status(), "finding the next timer");
+}
+
 // --- routing ---
 
 store_status session_engine::route(observation& o, const consumed_record* from) {
   if (!o.session_id.empty()) {
-    if (!o.trace_id.empty())
-      if (auto st = bind_trace(o.trace_id, o.session_id); !st.ok()) return st;
     std::string sid = o.session_id;
+    // A trace belongs to one session, the first that claimed it (or itself, after the pending
+    // timeout): an event that claims another follows its trace, so no trace is split.
+    if (!o.trace_id.empty())
+      if (auto st = bind_trace(o.trace_id, o.session_id, &sid); !st.ok()) return st;
     return add_to_session(sid, o, from);
   }
   std::optional<std::string> sid;
@@ -478,13 +629,16 @@ store_status session_engine::lookup_trace(const std::string& trace_id, std::opti
   return {};
 }
 
-store_status session_engine::bind_trace(const std::string& trace_id, const std::string& session_id) {
+store_status session_engine::bind_trace(const std::string& trace_id, const std::string& session_id,
+                                        std::string* bound) {
   std::optional<std::string> existing;
   if (auto st = lookup_trace(trace_id, existing); !st.ok()) return st;
   if (existing) {
     if (*existing != session_id) ++probe_.trace_conflicts;
+    if (bound) *bound = *existing;
     return {};
   }
+  if (bound) *bound = session_id;
   batch_.Put(store_.handle(cf::traces), trace_id, session_id);
   batch_.Put(store_.handle(cf::session_traces), keys::session_trace(session_id, trace_id), "");
   trace_cache_.put(trace_id, session_id);
@@ -527,13 +681,18 @@ store_status session_engine::load_pending(const std::string& trace_id, pending_s
 store_status session_engine::hold_pending(observation& o, const consumed_record* from) {
   pending_slot* slot;
   if (auto st = load_pending(o.trace_id, slot); !st.ok()) return st;
+  // Due pending_timeout after the earliest held event: a function of the held events alone, so
+  // that the order of the output does not depend on when the watermark happened to be where. An
+  // event already that far behind the watermark (beyond the out-of-orderness bound) is released
+  // at once, into a session of its own trace.
+  const event_time due = o.activity_time() + cfg_.pending_timeout;
   if (!slot->exists || slot->deleted) {
-    // Wait at least pending_timeout of watermark progress, counted from whichever is later: the
-    // event itself or where the watermark already is.
     slot->exists = true;
     slot->deleted = false;
-    slot->due = std::max(o.activity_time(), tracker_.current()) + cfg_.pending_timeout;
+    slot->due = due;
     slot->count = 0;
+  } else {
+    slot->due = std::min(slot->due, due);
   }
   pending_traces_.insert(o.trace_id);
   std::string trace_id = o.trace_id;
@@ -638,10 +797,17 @@ store_status session_engine::add_to_session(const std::string& id, observation& 
              format_iso8601(h.sealed_at) + ", after completion.grace");
     return {};
   }
-  // Stored as it came: a retry of an event already stored is dropped when the session is
-  // summarised (where the repeat is recognised by its event id).
+  // A producer retry (an event id this session stored already) changes nothing: no window
+  // movement, no revision, no verdict.
+  const uint64_t fingerprint = stable_hash(o.event_id);
+  auto seen_at = std::lower_bound(h.seen.begin(), h.seen.end(), fingerprint);
+  if (seen_at != h.seen.end() && *seen_at == fingerprint) {
+    ++probe_.duplicates;
+    return {};
+  }
   const bool marker = is_end_marker(o);
   if (h.stored_events < cfg_.max_events_per_session) {
+    h.seen.insert(seen_at, fingerprint);
     new_events_[id].push_back(std::move(o));
     ++h.stored_events;
   } else {
@@ -651,9 +817,14 @@ store_status session_engine::add_to_session(const std::string& id, observation& 
   h.first_at = std::min(h.first_at, t);
   h.last_at = std::max(h.last_at, t);
   if (h.emitted() && t <= h.closed_at) {
-    // Late for an emitted revision but within the grace period: emit the revision again.
-    if (!h.reemit) ++probe_.sessions_reopened;
-    h.reemit = true;
+    // Late for an emitted revision but within the grace period: the revision is emitted again
+    // (if its content changed), unless a later segment is open, whose revision will include it.
+    if (h.window.empty()) {
+      if (!h.reemit) ++probe_.sessions_reopened;
+      h.reemit = true;
+    } else {
+      ++probe_.late_folded;
+    }
   } else if (marker) {
     h.window.add_end_marker(t, cfg_.window.gap);
   } else {
@@ -670,24 +841,24 @@ store_status session_engine::handle_session_due(const std::string& id) {
   event_time wm = tracker_.current();
   while (slot->exists && !slot->deleted) {
     if (h.sealed) {
-      if (h.sealed_at + cfg_.tombstone_retention <= wm) {
+      if (h.sealed_at + cfg_.tombstone_retention < wm) {
         if (auto st = expire(id, *slot); !st.ok()) return st;
       }
       break;
     }
     auto nc = h.window.next_completion(cfg_.window);
-    if (nc && nc->at <= wm) {
-      if (auto st = emit(id, h, nc->at, nc->reason); !st.ok()) return st;
+    if (nc && nc->at < wm) {
+      if (auto st = emit(id, h, nc->at, nc->reason, /*first=*/true); !st.ok()) return st;
       h.window.cut(nc->at);
       h.reemit = false;
       continue;
     }
-    if (h.reemit) {
-      if (auto st = emit(id, h, h.closed_at, h.last_reason); !st.ok()) return st;
+    if (h.reemit && h.window.empty()) {
+      if (auto st = emit(id, h, h.closed_at, h.last_reason, /*first=*/false); !st.ok()) return st;
       h.reemit = false;
       continue;
     }
-    if (h.emitted() && h.window.empty() && h.closed_at + cfg_.grace <= wm) {
+    if (h.emitted() && h.window.empty() && !h.reemit && h.closed_at + cfg_.grace < wm) {
       if (auto st = seal(id, h); !st.ok()) return st;
       continue;
     }
@@ -725,7 +896,11 @@ store_status session_engine::session_events(const std::string& id, std::vector<o
 }
 
 store_status session_engine::emit(const std::string& id, session_header& h, event_time cutoff,
-                                  completion_reason reason) {
+                                  completion_reason reason, bool first) {
+  // Closed by the data, or only because input stopped (idle partitions, finished ranges) or a
+  // flush moved the watermark past a point the data floor has not passed.
+  if (first && !(cutoff < tracker_.data_floor()))
+    reason = tracker_.flushed() ? completion_reason::flush : completion_reason::idle;
   std::vector<observation> events;
   if (auto st = session_events(id, events); !st.ok()) return st;
   summary_request req;
@@ -737,10 +912,18 @@ store_status session_engine::emit(const std::string& id, session_header& h, even
   uint64_t duplicates = 0;
   session_summary summary = build_session_summary(req, std::move(events), cfg_.summary, &duplicates);
   probe_.duplicates += duplicates;
+  std::string json = encode_session_json(summary);
+  const uint64_t content = session_content_hash(json);
+  if (content == h.content_hash) {
+    // The late events changed nothing a consumer can see (e.g. an update repeating what was
+    // known): a revision would say the same again.
+    ++probe_.revisions_unchanged;
+    return {};
+  }
+  h.content_hash = content;
   h.revision = req.revision;
   h.closed_at = cutoff;
   h.last_reason = reason;
-  std::string json = encode_session_json(summary);
   outbox_.put(batch_, cfg_.sessions_topic, id, json);
   // Every emitted revision is judged: the judge stage takes it from this durable queue.
   judge_items_.push_back(judge_handover{judge_queue_.put(batch_, std::move(json), wall_now_),
@@ -758,6 +941,7 @@ store_status session_engine::seal(const std::string& id, session_header& h) {
   h.sealed_at = h.closed_at + cfg_.grace;
   h.stored_events = 0;
   h.window = session_window{};
+  h.seen.clear();  // later events are refused as late, retries included
   ++probe_.sessions_sealed;
   return {};
 }

@@ -6,17 +6,26 @@
 //
 // Semantics (docs/architecture.md, "Session completion"):
 //   - Trace → session: an observation without a session id is held (column family `pending`) until
-//     its trace's session id is known, or resolve.pending_timeout of event time has passed, when
-//     the trace becomes a session of its own. The first binding of a trace wins.
-//   - Events are stored as they come, one chunk per session per batch; updates are merged and
-//     repeated event ids (producer retries) dropped when the session is summarised.
+//     its trace's session id is known, or the watermark passes its earliest held event time plus
+//     resolve.pending_timeout, when the trace becomes a session of its own. The first binding of
+//     a trace wins, for every event of the trace (a later claim is counted, not obeyed).
+//   - Events are stored as they come, one chunk per session per batch. A repeated event id (a
+//     producer retry) is recognised by the session's fingerprints and changes nothing, until the
+//     session is sealed; updates are merged when the session is summarised.
 //   - Windows (session_window.hpp) complete on the gap, an end marker or the maximum duration,
-//     when the watermark passes the completion point. Timers fire after EVERY record, not per
-//     batch, so batch boundaries never change a result.
+//     when the watermark passes (is later than) the completion point. Timers fire after EVERY
+//     record, not per batch, so batch boundaries never change a result. A completion that only
+//     idleness or a flush made possible says so (completion_reason::idle / flush).
 //   - A late event (at or before the last emitted cutoff) reopens the session within the grace
-//     period: a new revision is emitted. After the grace period the session is sealed (its events
-//     deleted) and later events are dead-lettered as late_event; after tombstone_retention it is
-//     forgotten.
+//     period, and a new revision is emitted if its content changed; while a later segment is open
+//     the event is folded into that segment's revision instead. After the grace period the
+//     session is sealed (its events deleted) and later events are dead-lettered as late_event;
+//     after tombstone_retention it is forgotten.
+//   - A record at an offset below the partition's stored next offset was applied already (a
+//     redelivery after a rebalance): it is skipped.
+//   - Live runs record every watermark decision the data alone does not determine (idleness,
+//     wakes, assignments) as a tracewatch.watermark.v1 record in the sessions outbox lane, so
+//     that a replay can take the same decisions at the same positions (apply_watermark_record).
 //
 // Thread-safety: not thread-safe. Owned by the state actor's thread. The probe may be read from
 // anywhere.
@@ -39,6 +48,7 @@
 #include "model/kafka.hpp"
 #include "model/observation.hpp"
 #include "model/rejection.hpp"
+#include "model/watermark_record.hpp"
 #include "state/engine_probe.hpp"
 #include "state/lru_cache.hpp"
 #include "state/mailbox.hpp"
@@ -63,6 +73,9 @@ struct engine_config {
   size_t trace_cache_entries = 200000;
   std::string sessions_topic = "tracewatch.sessions";
   std::string deadletter_topic = "tracewatch.deadletter";
+  // Where watermark decisions are recorded (live runs); empty: none are (replays, tests).
+  std::string watermarks_topic;
+  std::string group_id;  // named in each watermark record
 };
 
 // One consumed input message after parsing.
@@ -82,17 +95,32 @@ class session_engine {
   // Loads the stored watermark and partition progress. Call once before anything else.
   store_status open(wall_time now);
 
-  // Partitions the input consumer was given. Returns, per partition, the offset to resume from
-  // (nullopt: nothing stored, start where the consumer's reset policy says).
-  std::vector<std::pair<topic_partition, std::optional<offset>>> assign(const std::vector<topic_partition>& tps,
-                                                                       wall_time now);
-  void revoke(const std::vector<topic_partition>& tps);
+  // Partitions the input consumer was given, all at once (the watermark is the minimum over all
+  // of them, never over the first few). Fills `resume_at` with, per partition, the offset to
+  // resume from (nullopt: nothing stored, start where the consumer's reset policy says). A live
+  // run records the assignment as a watermark decision (and commits it).
+  store_status assign(const std::vector<topic_partition>& tps, wall_time now,
+                      std::vector<std::pair<topic_partition, std::optional<offset>>>& resume_at);
+  // Partitions taken away: they keep holding the watermark where their progress was until they
+  // are assigned again (watermark.hpp).
+  void revoke(const std::vector<topic_partition>& tps, wall_time now);
+  // Partitions revoked before `before` and not assigned back: another consumer holds them.
+  std::vector<std::pair<topic_partition, wall_time>> away_since(wall_time before) const {
+    return tracker_.away_since(before);
+  }
+  // A bounded replay read the whole range of tp: it stops holding the watermark back.
+  store_status finish_partition(const topic_partition& tp, wall_time now);
   void set_caught_up(const topic_partition& tp, bool caught_up) { tracker_.set_caught_up(tp, caught_up); }
 
   // Applies records in order and commits them (state + outbox + offsets) in one write.
   store_status apply(std::vector<consumed_record>& records, wall_time now);
-  // Live mode: lets idle partitions advance the watermark; commits what that completes.
+  // Live mode: lets idle partitions advance the watermark (when all are idle, only as far as the
+  // next due completion, seal or timeout that the wall clock has reached); commits what that
+  // completes and records the decision.
   store_status tick(wall_time now, duration idle_timeout);
+  // A replay reached the positions of a recorded watermark decision: takes it (the same idle
+  // partitions, the same watermark) and commits what that completes.
+  store_status apply_watermark_record(const watermark_record& r, wall_time now);
   // End of a bounded replay asked to flush: the watermark jumps to the end of time.
   store_status flush(wall_time now);
 
@@ -141,12 +169,18 @@ class session_engine {
   store_status commit();
   store_status fire_due();
   store_status scan_persisted_timers(event_time up_to);
+  // The earliest due time the watermark has not passed yet (working set and stored timers).
+  store_status next_due(std::optional<event_time>& out);
+  // Appends a watermark decision to the sessions lane (live runs only).
+  void record_decision(watermark_decision d, wall_time now);
 
   store_status route(observation& o, const consumed_record* from);
   // `from` is the record the event arrived in; for a held event, `held_at` says where it came from.
   store_status add_to_session(const std::string& session_id, observation& o, const consumed_record* from,
                               const record_position* held_at = nullptr);
-  store_status bind_trace(const std::string& trace_id, const std::string& session_id);
+  // Binds the trace to the session unless it is bound already; `bound` is the trace's session
+  // after the call (the first binding wins).
+  store_status bind_trace(const std::string& trace_id, const std::string& session_id, std::string* bound = nullptr);
   store_status lookup_trace(const std::string& trace_id, std::optional<std::string>& out);
   store_status hold_pending(observation& o, const consumed_record* from);
   store_status release_pending(const std::string& trace_id, const std::string& session_id);
@@ -158,7 +192,9 @@ class session_engine {
   event_time due_of(const session_header& h) const;
 
   store_status handle_session_due(const std::string& id);
-  store_status emit(const std::string& id, session_header& h, event_time cutoff, completion_reason reason);
+  // `first`: the first emission at this cutoff (its reason may become idle or flush); otherwise a
+  // re-emission after late events, which keeps the reason it had.
+  store_status emit(const std::string& id, session_header& h, event_time cutoff, completion_reason reason, bool first);
   store_status seal(const std::string& id, session_header& h);
   store_status expire(const std::string& id, session_slot& slot);
   store_status scan_prefix(cf c, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out);
@@ -203,6 +239,8 @@ class session_engine {
   std::vector<judge_handover> committed_judge_items_;    // enqueued by the last commit
   uint64_t chunk_next_ = 0;                              // this batch's chunk number
   wall_time wall_now_;                                   // the processing clock, for queue metrics only
+  std::string state_id_;                                 // identifies this state directory's history
+  uint64_t decisions_ = 0;                               // watermark decisions recorded so far
 };
 
 }  // namespace tw::state

@@ -4,7 +4,7 @@
 
 namespace tw::state {
 namespace {
-constexpr uint8_t version = 1;
+constexpr uint8_t version = 2;
 }
 
 void encode_header(const session_header& h, std::string& out) {
@@ -27,11 +27,19 @@ void encode_header(const session_header& h, std::string& out) {
   }
   w.varint(h.window.markers().size());
   for (auto m : h.window.markers()) w.svarint(m.micros());
+  w.varint(h.seen.size());
+  uint64_t last = 0;
+  for (uint64_t f : h.seen) {
+    w.varint(f - last);
+    last = f;
+  }
+  w.fixed64_be(h.content_hash);
 }
 
 std::optional<session_header> decode_header(std::string_view in) {
   reader r(in);
-  if (r.u8() != version) return std::nullopt;
+  const uint8_t v = r.u8();
+  if (v != 1 && v != version) return std::nullopt;
   session_header h;
   uint8_t flags = r.u8();
   h.sealed = flags & 1;
@@ -41,7 +49,7 @@ std::optional<session_header> decode_header(std::string_view in) {
   h.last_at = event_time::from_micros(r.svarint());
   h.closed_at = event_time::from_micros(r.svarint());
   uint8_t reason = r.u8();
-  if (reason > static_cast<uint8_t>(completion_reason::flush)) return std::nullopt;
+  if (reason > static_cast<uint8_t>(completion_reason::idle)) return std::nullopt;
   h.last_reason = static_cast<completion_reason>(reason);
   h.sealed_at = event_time::from_micros(r.svarint());
   h.timer_due = event_time::from_micros(r.svarint());
@@ -59,6 +67,19 @@ std::optional<session_header> decode_header(std::string_view in) {
   if (m > session_window::max_markers) return std::nullopt;
   std::vector<event_time> markers;
   for (uint64_t i = 0; i < m; ++i) markers.push_back(event_time::from_micros(r.svarint()));
+  if (v >= 2) {
+    uint64_t k = r.varint();
+    if (k > r.remaining()) return std::nullopt;  // each takes at least a byte
+    h.seen.reserve(k);
+    uint64_t last = 0;
+    for (uint64_t i = 0; i < k; ++i) {
+      uint64_t d = r.varint();
+      if (i > 0 && d == 0) return std::nullopt;  // strictly ascending
+      last += d;
+      h.seen.push_back(last);
+    }
+    h.content_hash = r.fixed64_be();
+  }
   if (!r.ok() || !r.at_end()) return std::nullopt;
   h.window.restore(std::move(clusters), std::move(markers));
   return h;

@@ -1,11 +1,15 @@
 // Per-session bookkeeping kept in the `sessions` column family: everything needed to decide when
 // the session completes, without reading its events. Small and bounded (session_window bounds).
 //
-// value := u8(version = 1) u8(flags) varint(revision) svarint(first_at) svarint(last_at)
+// value := u8(version = 2) u8(flags) varint(revision) svarint(first_at) svarint(last_at)
 //          svarint(closed_at) u8(last_reason) svarint(sealed_at) svarint(timer_due)
 //          varint(stored_events) varint(events_not_stored)
 //          varint(n) (svarint(start) svarint(end))^n      -- open-segment clusters
 //          varint(m) svarint(marker)^m                     -- open-segment end markers
+//          varint(k) varint(delta)^k                       -- event-id fingerprints, ascending,
+//                                                             each as the difference to the last
+//          fixed64(content_hash)                           -- of the last emitted revision
+// Version 1 is the same without the last two parts (read as: nothing seen, nothing emitted).
 // flags: bit 0 sealed, bit 1 reemit pending. On disk: never reorder.
 #pragma once
 
@@ -13,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "model/session.hpp"
 #include "state/session_window.hpp"
@@ -32,6 +37,13 @@ struct session_header {
   uint64_t stored_events = 0;
   uint64_t events_not_stored = 0;  // over session.max_events
   session_window window;           // activity after closed_at
+  // stable_hash of the event id of every stored event, ascending: a producer retry is recognised
+  // and changes nothing, for the session's life and its grace period (cleared when sealed).
+  // Bounded by session.max_events.
+  std::vector<uint64_t> seen;
+  // session_content_hash of the last emitted revision (0: none): a re-emission whose content would
+  // be the same apart from its revision number is not emitted.
+  uint64_t content_hash = 0;
 
   bool emitted() const { return revision > 0; }
 };

@@ -3,6 +3,7 @@
 // and checked against the generator's truth and the published JSON Schemas.
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <map>
 #include <set>
 
@@ -22,12 +23,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-config::settings test_settings(const std::string& brokers, const std::string& state_dir) {
-  auto r = config::apply_overrides(
-      {"kafka.bootstrap.servers=" + brokers, "state.dir=" + state_dir, "completion.gap=5s",
-       "completion.settle_delay=500ms", "time.max_out_of_orderness=1s", "time.idle_timeout=1s",
-       "pipeline.tick_interval=100ms", "resolve.pending_timeout=10s", "log.level=warn"},
-      config::defaults());
+config::settings test_settings(const std::string& brokers, const std::string& state_dir,
+                               std::vector<std::string> more = {}) {
+  std::vector<std::string> all{"kafka.bootstrap.servers=" + brokers, "state.dir=" + state_dir, "completion.gap=5s",
+                               "completion.settle_delay=500ms", "time.max_out_of_orderness=1s", "time.idle_timeout=1s",
+                               "pipeline.tick_interval=100ms", "resolve.pending_timeout=10s", "log.level=warn"};
+  all.insert(all.end(), more.begin(), more.end());
+  auto r = config::apply_overrides(all, config::defaults());
   REQUIRE(r);
   return *r.value;
 }
@@ -101,9 +103,28 @@ TEST_CASE("calls on Kafka become sessions on Kafka that match what happened and 
     CHECK(s.abandoned == (plan.traces < 4));
     CHECK(s.first_event_at == plan.first_event);
     CHECK(s.last_event_at == plan.last_event);
-    CHECK(s.reason == (plan.hangup ? completion_reason::end_marker : completion_reason::gap));
+    // The completion point is the data's (the hang-up is a call's last event), whatever the reason.
+    const completion_reason natural = plan.hangup ? completion_reason::end_marker : completion_reason::gap;
+    CHECK(s.closed_at == plan.last_event + (plan.hangup ? duration(500ms) : duration(5s)));
+    CHECK((s.reason == natural || s.reason == completion_reason::idle));
     CHECK(s.revision == 1);
   }
+  // The last calls close only because input stopped (every partition idle) and say so: one
+  // threshold — the data floor, the minimum over partitions of their latest event minus the
+  // out-of-orderness — separates the sessions the data closed from those idleness closed.
+  event_time last_natural = event_time::min(), first_idle = event_time::max();
+  size_t idle = 0;
+  for (const auto& [id, s] : latest) {
+    if (s.reason == completion_reason::idle) {
+      ++idle;
+      first_idle = std::min(first_idle, s.closed_at);
+    } else {
+      last_natural = std::max(last_natural, s.closed_at);
+    }
+  }
+  CHECK(idle >= 1);
+  CHECK(idle < plans.size() / 2);
+  CHECK(last_natural < first_idle);
 
   topic_reader dead(brokers, "tracewatch.deadletter", 1);
   REQUIRE(eventually(10s, [&] {
@@ -126,4 +147,96 @@ TEST_CASE("calls on Kafka become sessions on Kafka that match what happened and 
   CHECK(r.ok);
   CHECK(p.probes().engine.duplicates > 0);       // the generator retries some messages
   CHECK(p.probes().engine.pending_released > 0);  // and sends some observations before their trace
+}
+
+TEST_CASE("a consumer joining the group mid-stream and leaving again changes no output") {
+  // Its arrival revokes partitions in the middle of a poll (what was gathered before the
+  // rebalance is applied before the revocation); while it holds them, the rest of the input goes
+  // on arriving and tracewatch goes on with its own partitions — the absent ones must keep holding
+  // the watermark; when it leaves, they come back at their stored offsets. The sessions must be
+  // those of an undisturbed run over the same input, revision for revision, with nothing late.
+  std::unique_ptr<kafka::mock_cluster> cluster;
+  REQUIRE(kafka::mock_cluster::start(1, cluster).ok());
+  const auto brokers = cluster->bootstrap_servers();
+  REQUIRE(cluster->create_topic("traces.raw", 8).ok());
+  for (const char* t : {"ref.sessions", "tw.sessions"}) REQUIRE(cluster->create_topic(t, 4).ok());
+  sim::call_generator gen(calls_options(23, sim::key_mode::trace_id));
+  std::vector<sim::call_plan> plans;
+  auto msgs = sim::generate_stream(gen, 3000, *parse_iso8601("2025-03-01T09:00:00Z"), 2s, &plans);
+  const size_t third = msgs.size() / 3;
+  auto part_of = [&](size_t k) {
+    return std::vector<sim::message>(msgs.begin() + static_cast<std::ptrdiff_t>(k * third),
+                                     k == 2 ? msgs.end() : msgs.begin() + static_cast<std::ptrdiff_t>((k + 1) * third));
+  };
+
+  auto run = [&](const std::string& name, const std::function<void(actors::pipeline&)>& meanwhile) {
+    temp_dir state;
+    // Small batches, so that a rebalance lands between the records of one poll.
+    actors::pipeline p(test_settings(brokers, state.path(),
+                                     {"kafka.group.id=" + name, "topics.sessions=" + name + ".sessions",
+                                      "topics.watermarks=" + name + ".watermarks", "topics.verdicts=" + name + ".verdicts",
+                                      "topics.diagnostics=" + name + ".diagnostics", "pipeline.batch_max_records=7",
+                                      "kafka.consumer.session.timeout.ms=6000", "kafka.consumer.heartbeat.interval.ms=500"}),
+                       system_clock::instance());
+    REQUIRE(p.start_live().ok);
+    meanwhile(p);
+    topic_reader out(brokers, name + ".sessions", 4);
+    REQUIRE(eventually(120s, [&] {
+      out.poll(100ms);
+      std::set<std::string> ids;
+      for (const auto& m : out.messages) ids.insert(m.key);
+      return ids.size() >= plans.size();
+    }));
+    p.request_stop();
+    CHECK(p.wait().ok);
+    CHECK(p.probes().engine.late_events == 0);
+    CHECK(p.probes().engine.sessions_reopened == 0);
+    std::set<std::string> payloads;
+    for (const auto& m : out.messages) payloads.insert(m.payload);
+    return payloads;
+  };
+
+  produce_all(brokers, "traces.raw", part_of(0));
+  auto disturbed = run("tw", [&](actors::pipeline& p) {
+    REQUIRE(eventually(60s, [&] { return p.probes().engine.records >= third; }));  // the first third applied
+    std::string err;
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    conf->set("bootstrap.servers", brokers, err);
+    conf->set("group.id", "tw", err);
+    conf->set("enable.auto.commit", "false", err);
+    conf->set("session.timeout.ms", "6000", err);
+    conf->set("heartbeat.interval.ms", "500", err);
+    conf->set("log_level", "3", err);
+    std::unique_ptr<RdKafka::KafkaConsumer> stray(RdKafka::KafkaConsumer::create(conf.get(), err));
+    REQUIRE(stray);
+    REQUIRE(stray->subscribe({"traces.raw"}) == RdKafka::ERR_NO_ERROR);
+    std::vector<int32_t> held;
+    auto holds_partitions = [&] {
+      std::unique_ptr<RdKafka::Message> m(stray->consume(50));
+      std::vector<RdKafka::TopicPartition*> mine;
+      stray->assignment(mine);
+      held.clear();
+      for (auto* tp : mine) held.push_back(tp->partition());
+      RdKafka::TopicPartition::destroy(mine);
+      return !held.empty();
+    };
+    REQUIRE(eventually(30s, holds_partitions));
+    INFO("the stray holds " << held.size() << " partitions");
+    // The second third arrives while the stray holds its partitions; tracewatch applies its share.
+    const uint64_t before = p.probes().engine.records;
+    produce_all(brokers, "traces.raw", part_of(1));
+    CHECK(eventually(30s, [&] { return holds_partitions() && p.probes().engine.records >= before + third / 4; }));
+    stray->close();  // leaves: its partitions go back
+    produce_all(brokers, "traces.raw", part_of(2));
+  });
+  auto reference = run("ref", [](actors::pipeline&) {});
+  INFO("reference " << reference.size() << ", disturbed " << disturbed.size());
+  std::vector<std::string> only_ref, only_disturbed;
+  std::set_difference(reference.begin(), reference.end(), disturbed.begin(), disturbed.end(), std::back_inserter(only_ref));
+  std::set_difference(disturbed.begin(), disturbed.end(), reference.begin(), reference.end(),
+                      std::back_inserter(only_disturbed));
+  INFO("only in the reference: " << only_ref.size() << (only_ref.empty() ? "" : " e.g. " + only_ref[0].substr(0, 400)));
+  INFO("only when disturbed: " << only_disturbed.size()
+                               << (only_disturbed.empty() ? "" : " e.g. " + only_disturbed[0].substr(0, 400)));
+  CHECK(reference == disturbed);
 }

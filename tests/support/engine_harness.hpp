@@ -14,6 +14,7 @@
 #include "state/store.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "topics/contracts/session_json.hpp"
+#include "topics/contracts/watermark_json.hpp"
 
 namespace tw::test {
 
@@ -49,6 +50,16 @@ inline std::vector<observation> turn(const std::string& sid, const std::string& 
           obs_builder("e-" + trace + "-g", obs_kind::generation, trace, trace + "-g", t + 0.1).end(t + 0.5).tokens(10, 5)};
 }
 
+// A call of `turns` turns (traces with a generation each), one every `spacing` seconds.
+inline std::vector<observation> call(const std::string& sid, int turns, double start, double spacing = 10) {
+  std::vector<observation> out;
+  for (int i = 0; i < turns; ++i) {
+    auto t = turn(sid, sid + "-t" + std::to_string(i), start + i * spacing);
+    out.insert(out.end(), t.begin(), t.end());
+  }
+  return out;
+}
+
 class engine_harness {
  public:
   explicit engine_harness(state::engine_config cfg = default_config()) : cfg_(std::move(cfg)) { reopen(); }
@@ -77,7 +88,16 @@ class engine_harness {
     engine_ = std::make_unique<state::session_engine>(*store_, cfg_, probe_);
     st = engine_->open(now_);
     if (!st.ok()) throw std::runtime_error(st.message);
-    engine_->assign({tp_}, now_);
+    assign(assigned_);  // a restarted consumer is given its partitions again, all at once
+  }
+
+  // The consumer was given these partitions (all at once).
+  std::vector<std::pair<topic_partition, std::optional<offset>>> assign(const std::vector<topic_partition>& tps) {
+    std::vector<std::pair<topic_partition, std::optional<offset>>> out;
+    assigned_ = tps;
+    auto st = engine_->assign(tps, now_, out);
+    if (!st.ok()) throw std::runtime_error(st.message);
+    return out;
   }
 
   // Feeds one record per entry (each a message with these observations), as one batch.
@@ -114,12 +134,42 @@ class engine_harness {
     auto st = engine_->flush(now_);
     if (!st.ok()) throw std::runtime_error(st.message);
   }
-  void tick(duration wall_elapsed, duration idle_timeout) {
+  void tick(duration wall_elapsed, duration idle_timeout) { tick(wall_elapsed, idle_timeout, {tp_}); }
+  // The wall clock moved on; the consumer is at the end of `caught_up`; the state stage ticks.
+  void tick(duration wall_elapsed, duration idle_timeout, const std::vector<topic_partition>& caught_up) {
     now_ = now_ + wall_elapsed;
-    engine_->set_caught_up(tp_, true);
+    for (const auto& tp : caught_up) engine_->set_caught_up(tp, true);
     auto st = engine_->tick(now_, idle_timeout);
     if (!st.ok()) throw std::runtime_error(st.message);
   }
+  // Records as they are, positions included (a redelivery, a replay's own order).
+  void apply(std::vector<state::consumed_record> batch) {
+    auto st = engine_->apply(batch, now_);
+    if (!st.ok()) throw std::runtime_error(st.message);
+  }
+  void take(const watermark_record& r) {
+    auto st = engine_->apply_watermark_record(r, now_);
+    if (!st.ok()) throw std::runtime_error(st.message);
+  }
+  void finish(const topic_partition& tp) {
+    auto st = engine_->finish_partition(tp, now_);
+    if (!st.ok()) throw std::runtime_error(st.message);
+  }
+  // A record of `tp` at its next offset, with these observations.
+  state::consumed_record record(const topic_partition& tp, std::vector<observation> obs) {
+    state::consumed_record r;
+    r.position = record_position{tp, offset{next_offset_[tp]++}};
+    r.payload = "{\"test\":true}";
+    r.observations = std::move(obs);
+    return r;
+  }
+  std::vector<state::outbox_entry> outbox_of(const std::string& topic) {
+    std::vector<state::outbox_entry> out;
+    for (auto& e : outbox())
+      if (e.topic == topic) out.push_back(std::move(e));
+    return out;
+  }
+  wall_time now() const { return now_; }
 
   // Everything in the outbox so far (not deleted: no output stage runs here).
   std::vector<state::outbox_entry> outbox() {
@@ -166,6 +216,7 @@ class engine_harness {
   state::engine_probe probe_;
   std::unique_ptr<state::session_engine> engine_;
   topic_partition tp_{"traces.raw", partition_id{0}};
+  std::vector<topic_partition> assigned_{tp_};
   std::map<topic_partition, int64_t> next_offset_;
   wall_time now_ = wall_time::from_millis(1'800'000'000'000);
 };

@@ -13,6 +13,7 @@
 #include "tests/support/json_schema.hpp"
 #include "topics/contracts/deadletter_json.hpp"
 #include "topics/contracts/session_json.hpp"
+#include "topics/contracts/watermark_json.hpp"
 
 using namespace tw;
 using nlohmann::json;
@@ -157,7 +158,7 @@ void check_strict_and_described(const json& schema, const std::string& at) {
 
 TEST_CASE("the contract schemas are strict and describe every field", "[contracts]") {
   for (const char* name : {"tracewatch.session.v1.json", "tracewatch.deadletter.v1.json", "tracewatch.verdict.v1.json",
-                           "tracewatch.diagnostic.v1.json"}) {
+                           "tracewatch.diagnostic.v1.json", "tracewatch.watermark.v1.json"}) {
     std::ifstream in(std::string(TW_SOURCE_DIR "/docs/schemas/") + name);
     REQUIRE(in);
     const json schema = json::parse(in);
@@ -188,7 +189,7 @@ TEST_CASE("an abandoned session with empty lists and no optional values validate
 
 TEST_CASE("every completion reason and observation kind the encoder can write is in the schema", "[contracts]") {
   for (auto reason : {completion_reason::gap, completion_reason::end_marker, completion_reason::max_duration,
-                      completion_reason::flush}) {
+                      completion_reason::flush, completion_reason::idle}) {
     for (auto kind : {obs_kind::trace, obs_kind::span, obs_kind::generation, obs_kind::tool, obs_kind::event,
                       obs_kind::score}) {
       INFO(to_string(reason) << " / " << to_string(kind));
@@ -535,4 +536,63 @@ TEST_CASE("decoding a session document of the wrong shape fails with a reason an
 TEST_CASE("timestamps outside four-digit years are clamped so that every output stays RFC 3339", "[contracts]") {
   CHECK(tw::format_iso8601(tw::event_time::max()) == "9999-12-31T23:59:59.999Z");
   CHECK(tw::format_iso8601(tw::event_time::min()) == "0000-01-01T00:00:00.000Z");
+}
+
+TEST_CASE("a watermark decision validates against tracewatch.watermark.v1 and decodes to what was encoded", "[contracts]") {
+  watermark_record r;
+  r.group = "tracewatch";
+  r.state_id = "0123456789abcdef0123456789abcdef";
+  r.seq = 7;
+  r.decision = watermark_decision::idle;
+  r.watermark = event_time::from_micros(1'740'000'000'123'457);  // exact to the microsecond
+  r.idle = {topic_partition{"traces.raw", partition_id{3}}};
+  r.positions = {{topic_partition{"traces.raw", partition_id{0}}, offset{12}},
+                 {topic_partition{"traces.raw", partition_id{3}}, offset{0}}};
+  r.recorded_at = wall_time::from_millis(1'800'000'000'000);
+  const auto text = encode_watermark_json(r);
+  INFO(text);
+  CHECK(test::contract_violations("tracewatch.watermark.v1", text).empty());
+  std::string why;
+  auto back = decode_watermark_json(text, &why);
+  INFO(why);
+  REQUIRE(back);
+  CHECK(back->seq == 7);
+  CHECK(back->decision == watermark_decision::idle);
+  CHECK(back->watermark == r.watermark);
+  CHECK(back->idle == r.idle);
+  CHECK(back->positions == r.positions);
+  CHECK(encode_watermark_json(*back) == text);
+  CHECK(watermark_record_key(r) == "tracewatch/0123456789abcdef0123456789abcdef/7");
+  // Before any event time: null, both ways.
+  r.watermark = event_time::min();
+  r.decision = watermark_decision::assign;
+  const auto early = encode_watermark_json(r);
+  CHECK(test::contract_violations("tracewatch.watermark.v1", early).empty());
+  CHECK(decode_watermark_json(early)->watermark == event_time::min());
+  // What is not the contract is refused, naming the member.
+  auto j = json::parse(text);
+  j["decision"] = "sleep";
+  CHECK_FALSE(decode_watermark_json(j.dump(), &why));
+  CHECK(why == "decision: not one of the contract's values");
+  j = json::parse(text);
+  j.erase("positions");
+  CHECK_FALSE(decode_watermark_json(j.dump(), &why));
+  CHECK(why == "positions: missing");
+}
+
+TEST_CASE("a session's content hash leaves out the revision number and nothing else", "[contracts]") {
+  session_summary s = full_session();
+  s.revision = 1;
+  const auto a = session_content_hash(encode_session_json(s));
+  s.revision = 12;
+  CHECK(session_content_hash(encode_session_json(s)) == a);
+  s.stats.tool_calls += 1;
+  CHECK(session_content_hash(encode_session_json(s)) != a);
+  // An id that spells the member cannot fool it: quotes in strings are escaped.
+  s = full_session();
+  s.session_id = "x\",\"revision\":9";
+  s.revision = 1;
+  const auto b = session_content_hash(encode_session_json(s));
+  s.revision = 2;
+  CHECK(session_content_hash(encode_session_json(s)) == b);
 }

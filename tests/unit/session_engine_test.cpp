@@ -13,15 +13,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::vector<observation> call(const std::string& sid, int turns, double start, double spacing = 10) {
-  std::vector<observation> out;
-  for (int i = 0; i < turns; ++i) {
-    auto t = turn(sid, sid + "-t" + std::to_string(i), start + i * spacing);
-    out.insert(out.end(), t.begin(), t.end());
-  }
-  return out;
-}
-
 observation hangup(const std::string& sid, const std::string& trace, double t) {
   return obs_builder("e-" + sid + "-hangup", obs_kind::event, trace, sid + "-hangup", t).name("hangup");
 }
@@ -33,7 +24,10 @@ TEST_CASE("a session completes when the watermark passes its last activity plus 
   h.feed_each(call("s1", 4, 0));  // last activity: generation end at 30.5
   h.advance_to(90.0);             // deadline 90.5 not yet passed
   CHECK(h.sessions().empty());
+  // Reaching the point is not passing it: an in-bound event may still carry the watermark's time.
   h.advance_to(90.5);
+  CHECK(h.sessions().empty());
+  h.advance_to(90.501);
   auto s = h.sessions();
   REQUIRE(s.size() == 1);
   CHECK(s[0].session_id == "s1");
@@ -54,9 +48,9 @@ TEST_CASE("an end marker completes the session after the settle delay, taking ev
   events.push_back(hangup("s1", "s1-t3", 31));
   events.push_back(obs_builder("late-but-settling", obs_kind::event, "s1-t3", "trail", 32.5).name("goodbye"));
   h.feed_each(events);
-  h.advance_to(32.9);
+  h.advance_to(33);  // marker 31 + settle 2: reached, not passed
   CHECK(h.sessions().empty());
-  h.advance_to(33);  // marker 31 + settle 2
+  h.advance_to(33.001);
   auto s = h.sessions();
   REQUIRE(s.size() == 1);
   CHECK(s[0].reason == completion_reason::end_marker);
@@ -93,18 +87,21 @@ TEST_CASE("a session with fewer than min_traces traces completes as abandoned") 
   CHECK(s[0].reason == completion_reason::gap);
 }
 
-TEST_CASE("when input stops, an idle caught-up partition lets the wall clock close the last sessions") {
+TEST_CASE("when input stops, an idle caught-up partition lets the wall clock close the last sessions, saying so") {
   engine_harness h;
   h.feed_each(call("last-call", 3, 0));  // last activity 20.5: deadline 80.5; watermark now 15.5
   h.tick(10s, 30s);                      // idle for 10 s only: not yet idle
   CHECK(h.sessions().empty());
-  h.tick(30s, 30s);                      // idle 40 s: watermark = 20.5 + 40 - 5 = 55.5
+  h.tick(30s, 30s);                      // idle 40 s: event time may flow to 20.5 + 40 - 5 = 55.5
   CHECK(h.sessions().empty());
-  h.tick(30s, 30s);                      // idle 70 s: watermark = 85.5 > 80.5
+  h.tick(30s, 30s);                      // idle 70 s: to 85.5, past 80.5
   auto s = h.sessions();
   REQUIRE(s.size() == 1);
   CHECK(s[0].session_id == "last-call");
-  CHECK(s[0].reason == completion_reason::gap);
+  CHECK(s[0].reason == completion_reason::idle);  // the data alone had not passed 80.5
+  CHECK(s[0].closed_at == at_s(80.5));            // the completion point, whatever the reason
+  // Event time moved only just past what was due, not to where the wall clock would allow.
+  CHECK(h.engine().watermark() == at_s(80.5) + duration{1});
 }
 
 TEST_CASE("input shuffled within the out-of-orderness bound gives byte-identical sessions") {
@@ -266,9 +263,9 @@ TEST_CASE("observations that arrive before their trace are held and attached whe
 TEST_CASE("a trace whose session id never arrives becomes its own session after the pending timeout") {
   engine_harness h;  // pending timeout 30 s
   h.feed_each({obs_builder("g", obs_kind::generation, "orphan", "g1", 1).end(2)});
-  h.advance_to(31.9);
+  h.advance_to(32);  // activity at 2 (its end) + 30: reached, not passed
   CHECK(h.probe().pending_timeouts == 0);
-  h.advance_to(32);  // activity at 2 (its end) + 30
+  h.advance_to(32.001);
   CHECK(h.probe().pending_timeouts == 1);
   h.advance_to(200);
   auto s = h.sessions();
@@ -280,7 +277,7 @@ TEST_CASE("a trace whose session id never arrives becomes its own session after 
 TEST_CASE("sessions are assembled when their traces arrive on different partitions (input keyed by trace id)") {
   engine_harness h;
   topic_partition p1{"traces.raw", partition_id{1}};
-  h.engine().assign({p1}, wall_time::from_millis(1'800'000'000'000));
+  h.assign({h.tp(), p1});
   auto c = call("s1", 4, 0);
   // Traces 0 and 2 on partition 0, traces 1 and 3 on partition 1; each partition in order.
   std::vector<std::vector<observation>> part0, part1;
@@ -298,7 +295,7 @@ TEST_CASE("sessions are assembled when their traces arrive on different partitio
 TEST_CASE("the watermark waits for the slowest partition") {
   engine_harness h;
   topic_partition p1{"traces.raw", partition_id{1}};
-  h.engine().assign({p1}, wall_time::from_millis(1'800'000'000'000));
+  h.assign({h.tp(), p1});
   h.feed_each(call("s1", 2, 0));
   h.feed({{obs_builder("p1-first", obs_kind::event, "x", "x1", 1).session("other")}}, &p1);
   h.advance_to(500);  // partition 0 only

@@ -123,3 +123,36 @@ TEST_CASE("a session header round-trips through its stored form, and corrupt byt
   for (size_t cut = 0; cut < bytes.size(); ++cut) CHECK_FALSE(decode_header(bytes.substr(0, cut)));
   CHECK_FALSE(decode_header(bytes + "x"));
 }
+
+TEST_CASE("instants exactly the gap apart are one cluster, so an event at the completion point extends it") {
+  session_window w;
+  w.add_activity(at(0), 60s);
+  w.add_activity(at(60), 60s);
+  REQUIRE(w.clusters().size() == 1);
+  CHECK(w.next_completion({60s, 1h, 2s})->at == at(120));
+  w.add_activity(at(120) + duration{1}, 60s);  // a microsecond more than the gap: a new cluster
+  CHECK(w.clusters().size() == 2);
+}
+
+TEST_CASE("a header keeps its event fingerprints and content hash, and a version 1 header still reads") {
+  session_header h;
+  h.revision = 2;
+  h.seen = {3, 17, 18, 1ull << 63, ~0ull};
+  h.content_hash = 0xfeedfacecafebeefull;
+  std::string bytes;
+  encode_header(h, bytes);
+  auto back = decode_header(bytes);
+  REQUIRE(back);
+  CHECK(back->seen == h.seen);
+  CHECK(back->content_hash == h.content_hash);
+  for (size_t cut = 0; cut < bytes.size(); ++cut) CHECK_FALSE(decode_header(bytes.substr(0, cut)));
+  // Written by the previous version (on disk in existing state directories): no fingerprints.
+  // version 1, no flags, revision 2, then ten zeros: first, last, closed, reason, sealed, timer,
+  // stored, not stored, no clusters, no markers.
+  const std::string v1 = std::string("\x01\x00\x02", 3) + std::string(10, '\x00');
+  auto old = decode_header(v1);
+  REQUIRE(old);
+  CHECK(old->revision == 2);
+  CHECK(old->seen.empty());
+  CHECK(old->content_hash == 0);
+}

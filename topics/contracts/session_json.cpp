@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/text.hpp"
 #include "topics/contracts/middle_out.hpp"
 
 #include <cmath>
@@ -246,9 +247,27 @@ std::optional<duration> millis_field(const json& j, const char* key) {
   return duration{static_cast<int64_t>(*v * 1000.0 + 0.5)};
 }
 
+}  // namespace
+
+uint64_t session_content_hash(std::string_view text) {
+  // The encoder writes "revision" right after "session_id", a JSON string in which a quote is
+  // always escaped: the first unescaped `"revision":` is the member.
+  constexpr std::string_view member = "\"revision\":";
+  size_t at = text.find(member);
+  uint64_t h = stable_hash(text.substr(0, at));
+  if (at != std::string_view::npos) {
+    size_t end = at + member.size();
+    while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+    h = stable_hash_more(h, text.substr(end));
+  }
+  return h == 0 ? 1 : h;
+}
+
+namespace {
+
 std::optional<completion_reason> reason_from(const std::string& s) {
   for (auto r : {completion_reason::gap, completion_reason::end_marker, completion_reason::max_duration,
-                 completion_reason::flush})
+                 completion_reason::flush, completion_reason::idle})
     if (to_string(r) == s) return r;
   return std::nullopt;
 }

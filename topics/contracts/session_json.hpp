@@ -23,6 +23,10 @@ std::string encode_session_json(const session_summary& s);
 // always gives the same result. Most sessions are far under the budget and are not encoded here.
 void fit_session_json(session_summary& s, size_t max_bytes);
 
+// A stable 64-bit hash of an encoded session with its revision number left out: two revisions
+// with equal hashes say the same thing. Never 0. REQUIRES: `json` came from encode_session_json.
+uint64_t session_content_hash(std::string_view json);
+
 // Decodes what encode_session_json wrote (the judgement stage and `replay` of a sessions file
 // read sessions back). Returns nullopt and sets `error` for anything that is not a valid
 // tracewatch.session.v1 document.

@@ -223,7 +223,7 @@ bool read_verdict(reader& r, std::string_view text, verdict& v) {
          r.time(w, "window", "last_event_at", v.last_event_at) &&
          r.choice(w, "window", "reason",
                   {completion_reason::gap, completion_reason::end_marker, completion_reason::max_duration,
-                   completion_reason::flush},
+                   completion_reason::flush, completion_reason::idle},
                   v.reason) &&
          r.nonempty_text(j, "", "rules_version", v.rules_version);
 }

@@ -16,6 +16,8 @@ class input_consumer::rebalancer : public RdKafka::RebalanceCb {
                     std::vector<RdKafka::TopicPartition*>& parts) override {
     std::vector<topic_partition> tps;
     for (auto* p : parts) tps.push_back(topic_partition{p->topic(), partition_id{p->partition()}});
+    if (owner_.gathering_ && (!owner_.gathering_->records.empty() || !owner_.gathering_->reached_end.empty()))
+      listener_.on_consumed_before_rebalance(*owner_.gathering_);
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
       auto stored = listener_.on_assigned(tps);
       for (size_t i = 0; i < parts.size(); ++i) {
@@ -72,6 +74,11 @@ kafka_status input_consumer::create(const consumer_settings& s, rebalance_listen
 input_consumer::~input_consumer() { close(); }
 
 kafka_status input_consumer::poll(size_t max_records, duration max_wait, poll_result& out) {
+  gathering_ = &out;
+  struct done_gathering {
+    poll_result*& p;
+    ~done_gathering() { p = nullptr; }
+  } guard{gathering_};
   auto deadline = std::chrono::steady_clock::now() + max_wait;
   int timeout_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(max_wait).count());
   while (out.records.size() < max_records) {

@@ -20,11 +20,18 @@
 
 namespace tw::kafka {
 
+struct poll_result;
+
 // Called on the polling thread during a rebalance. May block (e.g. until the pipeline has applied
 // what is in flight), but must not call back into the consumer.
 class rebalance_listener {
  public:
   virtual ~rebalance_listener() = default;
+  // A rebalance interrupts a poll() that has gathered records already: they are handed over
+  // first (and the poll's result no longer holds them), so that whatever the rebalance does —
+  // commit what was consumed on revocation, seek to the stored offsets on assignment — sees
+  // every record consumed before it.
+  virtual void on_consumed_before_rebalance(poll_result& consumed) = 0;
   // The next offset to consume per partition (same order); nullopt: nothing stored.
   virtual std::vector<std::optional<offset>> on_assigned(const std::vector<topic_partition>& tps) = 0;
   virtual void on_revoked(const std::vector<topic_partition>& tps) = 0;
@@ -46,6 +53,8 @@ struct poll_result {
 
 class input_consumer {
  public:
+  input_consumer(const input_consumer&) = delete;
+  input_consumer& operator=(const input_consumer&) = delete;
   static kafka_status create(const consumer_settings& s, rebalance_listener& listener,
                              std::unique_ptr<input_consumer>& out);
   ~input_consumer();
@@ -68,6 +77,7 @@ class input_consumer {
   std::unique_ptr<rebalancer> rebalancer_;
   std::unique_ptr<event_logger> logger_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  poll_result* gathering_ = nullptr;  // the result poll() is filling, while it runs
   bool paused_ = false;
   bool closed_ = false;
 };

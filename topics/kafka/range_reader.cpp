@@ -51,6 +51,7 @@ kafka_status range_reader::create(const client_settings& s, const std::vector<st
     const auto& tp = with_data[i];
     auto [low, high] = bounds[i];
     int64_t from = i < starts.size() && starts[i] ? std::max(starts[i]->value, low) : low;
+    r->ranges_[tp] = {offset{from}, offset{high}};
     if (from >= high) {
       r->finished_.push_back(tp);  // read completely before
       continue;
@@ -65,6 +66,18 @@ kafka_status range_reader::create(const client_settings& s, const std::vector<st
   out = std::move(r);
   return {};
 }
+
+namespace {
+kafka_status pause_or_resume(RdKafka::KafkaConsumer& c, const topic_partition& tp, bool pause) {
+  std::vector<RdKafka::TopicPartition*> parts{RdKafka::TopicPartition::create(tp.topic, tp.partition.value)};
+  auto e = pause ? c.pause(parts) : c.resume(parts);
+  RdKafka::TopicPartition::destroy(parts);
+  return e == RdKafka::ERR_NO_ERROR ? kafka_status{} : kafka_status::from(e, (pause ? "pausing " : "resuming ") + tp.to_string());
+}
+}  // namespace
+
+kafka_status range_reader::pause(const topic_partition& tp) { return pause_or_resume(*consumer_, tp, true); }
+kafka_status range_reader::resume(const topic_partition& tp) { return pause_or_resume(*consumer_, tp, false); }
 
 std::vector<topic_partition> range_reader::take_finished() {
   std::vector<topic_partition> out;

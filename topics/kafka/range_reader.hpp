@@ -35,6 +35,12 @@ class range_reader {
   std::vector<topic_partition> take_finished();
   bool done() const { return remaining_.empty(); }
   const std::vector<topic_partition>& partitions() const { return partitions_; }
+  // The range read per partition: [first offset, end offset), for partitions holding messages.
+  const std::map<topic_partition, std::pair<offset, offset>>& ranges() const { return ranges_; }
+  // Stops (resumes) fetching one partition, e.g. while the replay waits for the others to reach
+  // a recorded decision. Records already fetched may still arrive.
+  kafka_status pause(const topic_partition& tp);
+  kafka_status resume(const topic_partition& tp);
 
  private:
   range_reader() = default;
@@ -42,6 +48,7 @@ class range_reader {
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::vector<topic_partition> partitions_;
   std::map<topic_partition, int64_t> remaining_;  // partition -> end offset (exclusive) still to reach
+  std::map<topic_partition, std::pair<offset, offset>> ranges_;
   std::vector<topic_partition> finished_;
 };
 
