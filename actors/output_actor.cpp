@@ -26,14 +26,7 @@ output_stage_config output_stage_config_from(const config::settings& s) {
 
 caf::behavior output_actor(caf::event_based_actor* self, std::shared_ptr<state::store> store,
                            std::shared_ptr<record_writer> writer, const clock* clk, duration drain_timeout,
-                           shared_ptr_t shared) {
-  return configured_output_actor(self, std::move(store), std::move(writer), clk, drain_timeout, output_stage_config{},
-                                 std::move(shared));
-}
-
-caf::behavior configured_output_actor(caf::event_based_actor* self, std::shared_ptr<state::store> store,
-                                      std::shared_ptr<record_writer> writer, const clock* clk,
-                                      duration drain_timeout, output_stage_config cfg, shared_ptr_t shared) {
+                           output_stage_config cfg, shared_ptr_t shared) {
   auto st = std::make_shared<output_actor_state>();
   st->stage = std::make_unique<output_stage>(*store, *writer, *clk, shared->probes.output, std::move(cfg));
   auto finish = [=](bool drained) {

@@ -39,6 +39,7 @@ state::engine_config engine_config_from(const config::settings& s) {
   c.summary.max_llm_calls = static_cast<size_t>(s.session.max_llm_calls);
   c.summary.max_errors = static_cast<size_t>(s.session.max_errors);
   c.summary.max_scores = static_cast<size_t>(s.session.max_scores);
+  c.summary.max_record_bytes = static_cast<size_t>(s.output.max_record_bytes);
   c.max_events_per_session = static_cast<uint64_t>(s.session.max_events);
   c.header_cache_entries = static_cast<size_t>(s.state.cache_sessions);
   c.trace_cache_entries = static_cast<size_t>(s.resolve.trace_cache_entries);
@@ -98,6 +99,7 @@ diagnostic_stage_config diagnostic_config_from(const config::settings& s, std::s
   // diagnoses at full speed, with the experts alone.
   if (live) c.mailbox.interval = s.diagnostics.interval;
   if (live) c.webhook = webhook_settings_from(s);
+  c.max_record_bytes = static_cast<size_t>(s.output.max_record_bytes);
   return c;
 }
 
@@ -176,7 +178,8 @@ struct pipeline::impl : kafka::rebalance_listener {
     system_config->set("logger.verbosity", caf::atom("quiet"));
     system = std::make_unique<caf::actor_system>(*system_config);
     output = system->spawn<caf::detached>(output_actor, store, writer, &clk,
-                                          live ? duration(std::chrono::seconds(10)) : duration::max(), shared);
+                                          live ? duration(std::chrono::seconds(10)) : duration::max(),
+                                          output_stage_config_from(settings), shared);
     diagnostic = system->spawn<caf::detached>(diagnostic_actor, output, store, diagnostic_config_from(settings, rules, live),
                                               &clk, shared);
     fulfillment = system->spawn(fulfillment_actor, rules);
@@ -185,6 +188,7 @@ struct pipeline::impl : kafka::rebalance_listener {
     jc.rules = rules;
     jc.verdicts_topic = settings.topics.verdicts;
     jc.memory_queue = static_cast<size_t>(settings.diagnostics.memory_queue);
+    jc.max_record_bytes = static_cast<size_t>(settings.output.max_record_bytes);
     judge = system->spawn<caf::detached>(judge_actor, intent, diagnostic, output, store, jc, &clk, shared);
   }
 

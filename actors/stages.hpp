@@ -119,14 +119,8 @@ caf::behavior diagnostic_actor(caf::event_based_actor* self, caf::actor output, 
 output_stage_config output_stage_config_from(const config::settings& s);
 
 // Detached (own thread): producer polls block.
-caf::behavior configured_output_actor(caf::event_based_actor* self, std::shared_ptr<state::store> store,
-                                      std::shared_ptr<record_writer> writer, const clock* clk,
-                                      duration drain_timeout, output_stage_config cfg, shared_ptr_t shared);
-// The same with output_stage_config's defaults, which know no dead-letter topic: an undeliverable
-// record is logged and dropped rather than dead-lettered. Kept until the pipeline passes its
-// configuration (configured_output_actor with output_stage_config_from(settings)).
 caf::behavior output_actor(caf::event_based_actor* self, std::shared_ptr<state::store> store,
                            std::shared_ptr<record_writer> writer, const clock* clk, duration drain_timeout,
-                           shared_ptr_t shared);
+                           output_stage_config cfg, shared_ptr_t shared);
 
 }  // namespace tw::actors

@@ -970,7 +970,7 @@ store_status session_engine::expire(const std::string& id, session_slot& slot) {
 // --- output ---
 
 void session_engine::dead_letter(const rejected_event& r, const record_position& pos, const std::string& key) {
-  outbox_.put(batch_, cfg_.deadletter_topic, key, encode_deadletter_json(r, pos));
+  outbox_.put(batch_, cfg_.deadletter_topic, key, encode_deadletter_json(r, pos, cfg_.summary.max_record_bytes));
   ++probe_.dead_letters;
 }
 

@@ -406,3 +406,32 @@ TEST_CASE("the demo judges synthetic calls end to end and stops cleanly") {
   CHECK_THAT(out, Catch::Contains("embedded: librdkafka's mock cluster"));
   CHECK_THAT(out, Catch::Matches("(.|\n)*calls started, [0-9]+ messages consumed, [1-9][0-9]* sessions completed(.|\n)*"));
 }
+
+TEST_CASE("output.max_record_bytes bounds the session records the pipeline writes") {
+  // The option reaches the state stage (summary_limits::max_record_bytes): a session of 2000 tool
+  // calls, listed whole by session.max_tool_calls, is cut to the budget and says so.
+  temp_dir dir;
+  {
+    std::ofstream f(dir.sub("in.jsonl"));
+    for (int t = 0; t < 4; ++t)
+      f << R"({"schema":"tracewatch.event.v1","event_id":"tr)" << t << R"(","kind":"trace","trace_id":"t)" << t
+        << R"(","session_id":"s1","timestamp":)" << 1735725600000 + t * 1000 << R"(,"user_text":"hello"})" << "\n";
+    for (int i = 0; i < 2000; ++i)
+      f << R"({"schema":"tracewatch.event.v1","event_id":"tool)" << i << R"(","kind":"tool","trace_id":"t)" << i % 4
+        << R"(","observation_id":"tool-)" << i << R"(","start":)" << 1735725600000 + i << R"(,"tool_name":"lookup","tool_result":")"
+        << std::string(300, 'r') << "\"}\n";
+  }
+  std::vector<std::string> args{"replay", dir.sub("in.jsonl"), "--flush", "--out", dir.sub("out.jsonl"),
+                                "--set", "output.max_record_bytes=65536", "--set", "session.max_tool_calls=100000"};
+  child_process p(binary, args, dir.sub("o"), dir.sub("e"));
+  REQUIRE(p.wait(60s) == 0);
+  auto lines = lines_of(read_file(dir.sub("out.jsonl")));
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].size() <= 65536);
+  CHECK(contract_violations("tracewatch.session.v1", lines[0]).empty());
+  auto s = decode_session_json(lines[0]);
+  REQUIRE(s);
+  CHECK(s->stats.tool_calls == 2000);
+  CHECK(s->tool_calls.size() + s->truncated.tool_calls == 2000);
+  CHECK(s->truncated.tool_calls > 1000);
+}

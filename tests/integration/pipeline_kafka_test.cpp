@@ -122,8 +122,9 @@ TEST_CASE("calls on Kafka become sessions on Kafka that match what happened and 
       last_natural = std::max(last_natural, s.closed_at);
     }
   }
+  // How many depends on where each partition's data ends (unkeyed, the producer's sticky
+  // partitioner gives each partition runs of the stream): only the threshold is a rule.
   CHECK(idle >= 1);
-  CHECK(idle < plans.size() / 2);
   CHECK(last_natural < first_idle);
 
   topic_reader dead(brokers, "tracewatch.deadletter", 1);
