@@ -87,6 +87,24 @@ std::vector<std::string> differing_members(const std::string& a, const std::stri
   return out;
 }
 
+std::vector<std::string> differing_values(const std::string& a, const std::string& b, size_t limit) {
+  std::vector<std::string> out;
+  auto x = json::parse(a, nullptr, false), y = json::parse(b, nullptr, false);
+  if (x.is_discarded() || y.is_discarded()) return out;
+  for (const auto& path : differing_members(a, b, limit)) {
+    std::string p = path;
+    if (p.size() > 2 && p.compare(p.size() - 2, 2, "[]") == 0) p.resize(p.size() - 2);
+    std::string pointer = "/";
+    for (char c : p) pointer += c == '.' ? '/' : c;
+    auto value = [&](const json& j) {
+      json::json_pointer ptr(pointer == "/" ? "" : pointer);
+      return j.contains(ptr) ? truncated(j.at(ptr).dump(), 120) : std::string("(absent)");
+    };
+    out.push_back(path + ": " + value(x) + " | " + value(y));
+  }
+  return out;
+}
+
 bool output_set::add(const std::string& payload) {
   ++records;
   auto j = json::parse(payload, nullptr, false);
@@ -217,8 +235,16 @@ void print(const comparison& c, const std::string& reference_label, const std::s
       std::fprintf(out, "  %s: first changed: %s\n    reference: %s\n    %s: %s\n", t, d.first_changed.c_str(),
                    truncated(d.changed_reference, 400).c_str(), run_label.c_str(),
                    truncated(d.changed_run, 400).c_str());
-      for (const auto& [members, n] : d.changed_members)
-        std::fprintf(out, "    changed in %s: %zu\n", members.c_str(), n);
+      std::fprintf(out, "    differing members (reference | %s):\n", run_label.c_str());
+      for (const auto& v : differing_values(d.changed_reference, d.changed_run))
+        std::fprintf(out, "      %s\n", v.c_str());
+      // The most frequent combinations of differing members, over all changed identities.
+      std::vector<std::pair<size_t, std::string>> top;
+      for (const auto& [members, n] : d.changed_members) top.emplace_back(n, members);
+      std::sort(top.rbegin(), top.rend());
+      for (size_t i = 0; i < top.size() && i < 5; ++i)
+        std::fprintf(out, "    %zu changed in %s\n", top[i].first, top[i].second.c_str());
+      if (top.size() > 5) std::fprintf(out, "    ... and %zu other combinations\n", top.size() - 5);
     }
     if (d.conflicting_in_reference)
       std::fprintf(out, "  %s: the REFERENCE itself carries %zu identities with two different payloads\n", t,

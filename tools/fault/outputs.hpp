@@ -96,6 +96,8 @@ void print(const plan_check& c, const std::string& label, std::FILE* out);
 
 // The members (dotted paths) in which two JSON documents differ, at most `limit`.
 std::vector<std::string> differing_members(const std::string& a, const std::string& b, size_t limit = 8);
+// "path: A | B" for each differing member, values truncated: what a reader needs to see first.
+std::vector<std::string> differing_values(const std::string& a, const std::string& b, size_t limit = 6);
 std::string truncated(const std::string& s, size_t n);
 
 }  // namespace tw::fault

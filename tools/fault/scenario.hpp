@@ -111,6 +111,9 @@ class run_tracker {
   // and error verdict a diagnostic.
   bool complete(const std::vector<sim::call_plan>& plans) const;
   steady::time_point last_growth() const { return last_growth_; }
+  // Counts from now when waiting for quiet: after a pause of the test's own making (the brokers
+  // away), silence before it says nothing about the run.
+  void restart_quiet() { last_growth_ = steady::now(); }
   // Reads every output topic to its current end. Throws harness_error when the broker dropped
   // output to retention (the comparison would be meaningless).
   void read_to_end();
