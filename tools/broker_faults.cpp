@@ -125,9 +125,8 @@ bool mentions_brokers(const std::string& line) {
 
 int run(const options& o) {
   const auto t0 = steady::now();
-  std::string tmpl = (std::filesystem::temp_directory_path() / "tw-broker-faults-XXXXXX").string();
-  if (!mkdtemp(tmpl.data())) throw harness_error("cannot create a work directory");
-  const std::string dir = tmpl;
+  work_dir work("tw-broker-faults", o.keep);
+  const std::string dir = work.path();
   std::printf("tw_broker_faults: outage %d s; work dir %s\n", o.outage_s, dir.c_str());
   std::fflush(stdout);
 
@@ -290,11 +289,7 @@ int run(const options& o) {
   for (const auto& p : problems) std::printf("  ** PROBLEM: %s\n", p.c_str());
   const bool ok = all_clean && ref_plans.clean() && problems.empty();
   std::printf("\n%s after %.0f s\n", ok ? "PASS" : "FAIL", seconds_since(t0));
-  if (o.keep || !ok) std::printf("kept %s\n", dir.c_str());
-  else {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);  // best effort: a leftover work directory harms nothing
-  }
+  if (ok) work.passed();
   return ok ? 0 : 3;
 }
 

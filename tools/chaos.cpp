@@ -186,9 +186,8 @@ int run(const options& o) {
   const char* mode_name = o.mode == stop_mode::kill ? "kill" : "term";
   std::printf("tw_chaos: mode %s, seed %llu (repeat this schedule with --seed %llu)\n", mode_name,
               static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
-  std::string tmpl = (std::filesystem::temp_directory_path() / "tw-chaos-XXXXXX").string();
-  if (!mkdtemp(tmpl.data())) throw harness_error("cannot create a work directory");
-  const std::string dir = tmpl;
+  work_dir work("tw-chaos", o.keep);
+  const std::string dir = work.path();
   std::printf("work dir: %s\n", dir.c_str());
   std::fflush(stdout);
 
@@ -356,11 +355,7 @@ int run(const options& o) {
   const bool ok = diff.clean() && ref_plans.clean() && chaos_plans.clean() && problems.empty();
   std::printf("\n%s after %.0f s (seed %llu)\n", ok ? "PASS" : "FAIL", seconds_since(t0),
               static_cast<unsigned long long>(seed));
-  if (o.keep || !ok) std::printf("kept %s\n", dir.c_str());
-  else {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);  // best effort: a leftover work directory harms nothing
-  }
+  if (ok) work.passed();
   return ok ? 0 : 3;
 }
 

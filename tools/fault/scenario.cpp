@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <filesystem>
 #include <map>
 #include <thread>
 
@@ -11,6 +13,25 @@
 namespace tw::fault {
 
 double seconds_since(steady::time_point t0) { return std::chrono::duration<double>(steady::now() - t0).count(); }
+
+work_dir::work_dir(const std::string& tool, bool keep) : keep_(keep) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / (tool + "-XXXXXX")).string();
+  if (!mkdtemp(tmpl.data())) throw harness_error("cannot create a work directory");
+  path_ = tmpl;
+}
+
+work_dir::~work_dir() {
+  std::error_code ec;  // best effort throughout: a leftover temporary directory harms nothing
+  if (keep_) {
+    std::printf("kept %s\n", path_.c_str());
+  } else if (passed_) {
+    std::filesystem::remove_all(path_, ec);
+  } else {
+    for (const auto& e : std::filesystem::directory_iterator(path_, ec))
+      if (e.path().extension() != ".log") std::filesystem::remove_all(e.path(), ec);
+    std::printf("kept the logs in %s\n", path_.c_str());
+  }
+}
 
 bool use_watermarks_topics(const std::string& binary) {
   if (watermarks_topics != watermarks_mode::detect) return watermarks_topics == watermarks_mode::on;

@@ -24,6 +24,22 @@ using namespace std::chrono_literals;
 
 double seconds_since(steady::time_point t0);
 
+// The scenario's temporary directory (state directories, logs, replay outputs). Removed when the
+// scenario passed; after a failure (or a harness error) only the logs are kept, for the report's
+// pointers — state directories and replay outputs run to hundreds of MB. --keep keeps everything.
+class work_dir {
+ public:
+  work_dir(const std::string& tool, bool keep);
+  ~work_dir();
+  const std::string& path() const { return path_; }
+  void passed() { passed_ = true; }
+
+ private:
+  std::string path_;
+  bool keep_;
+  bool passed_ = false;
+};
+
 // --- topics.watermarks --------------------------------------------------------------------------
 // LEAD, WHEN MERGING: this is the one place that knows about `topics.watermarks`, the internal
 // topic on which a live run records its idle advances (issue 6). It is switched on by the binary
