@@ -1,11 +1,13 @@
 // tw_broker_faults: the brokers going away mid-run and coming back lose nothing, change nothing,
 // do not make tracewatch's memory grow, and are told clearly in its log.
 //
-// What it proves, when it exits 0, for each fault (--fault pause: the broker process is frozen
-// with SIGSTOP, its connections open and unanswered; --fault down: every connection is closed
-// and new ones are refused, rd_kafka_mock_broker_set_down), each lasting --outage seconds
-// (default 30) while `tracewatch run` is mid-run (at least a tenth and at most four fifths of the
-// sessions out):
+// What it proves, when it exits 0, for each fault (pause: the broker process is frozen with
+// SIGSTOP, its connections open and unanswered; down: every connection is closed and new ones are
+// refused, rd_kafka_mock_broker_set_down; down-expired: down, with a group session timeout
+// (--expiry-session-timeout-ms, 6 s) shorter than the outage, so that the group expires the
+// member meanwhile and the run goes through a rebalance — revocation and a new assignment —
+// without any restart), each lasting --outage seconds (default 30) while `tracewatch run` is
+// mid-run (at least a tenth and at most four fifths of the sessions out):
 //   - its outputs equal those of a crash-free reference run of the same input, topic by topic
 //     (the same (session_id, revision) identities and bytes, the same dead letters), and every
 //     generated call came out as a session that agrees with its plan;
@@ -50,7 +52,7 @@ namespace tw::fault {
 namespace {
 
 struct options {
-  std::vector<std::string> faults{"pause", "down"};
+  std::vector<std::string> faults{"pause", "down", "down-expired"};
   int outage_s = 30;
   size_t events = 200000;
   int partitions = 64;
@@ -58,6 +60,7 @@ struct options {
   int rss_margin_mb = 128;
   int max_lines = 30;
   int session_timeout_ms = 0;  // 0: the deployment default (librdkafka's 45 s)
+  int expiry_session_timeout_ms = 6000;  // down-expired
   std::string binary = TW_BINARY;
   std::string broker = TW_MOCK_BROKER;
   bool keep = false;
@@ -66,13 +69,16 @@ struct options {
 
 void usage() {
   std::printf(
-      "usage: tw_broker_faults [--fault pause|down|both] [--outage S] [--events N] [--partitions P]\n"
-      "                        [--rss-margin-mb MB] [--max-lines N] [--session-timeout-ms MS]\n"
+      "usage: tw_broker_faults [--fault pause|down|down-expired|both|all] [--outage S] [--events N]\n"
+      "                        [--partitions P] [--rss-margin-mb MB] [--max-lines N]\n"
+      "                        [--session-timeout-ms MS] [--expiry-session-timeout-ms MS]\n"
       "                        [--binary PATH] [--broker PATH] [--set KEY=VALUE]... [--keep]\n"
-      "  --fault          pause (SIGSTOP), down (connections refused) or both, one after the other [both]\n"
+      "  --fault          pause (SIGSTOP), down (connections refused), down-expired (down longer than\n"
+      "                   the group session, which expires the member: a rebalance), both (pause and\n"
+      "                   down) or all three, one after the other [all]\n"
       "  --outage S       how long the brokers stay away (default 30)\n"
-      "  --session-timeout-ms  the faulted runs' group session timeout (default: librdkafka's 45 s;\n"
-      "                   shorter than the outage, the group expires the member and rebalances)\n");
+      "  --session-timeout-ms  the pause and down runs' group session timeout (default: librdkafka's 45 s)\n"
+      "  --expiry-session-timeout-ms  the down-expired run's (default 6000)\n");
 }
 
 options parse(int argc, char** argv) {
@@ -86,14 +92,16 @@ options parse(int argc, char** argv) {
     if (a == "--fault") {
       auto v = value();
       if (v == "both") o.faults = {"pause", "down"};
-      else if (v == "pause" || v == "down") o.faults = {v};
-      else throw std::invalid_argument("--fault is pause, down or both");
+      else if (v == "all") o.faults = {"pause", "down", "down-expired"};
+      else if (v == "pause" || v == "down" || v == "down-expired") o.faults = {v};
+      else throw std::invalid_argument("--fault is pause, down, down-expired, both or all");
     } else if (a == "--outage") o.outage_s = std::stoi(value());
     else if (a == "--events") o.events = std::stoull(value());
     else if (a == "--partitions") o.partitions = std::stoi(value());
     else if (a == "--rss-margin-mb") o.rss_margin_mb = std::stoi(value());
     else if (a == "--max-lines") o.max_lines = std::stoi(value());
     else if (a == "--session-timeout-ms") o.session_timeout_ms = std::stoi(value());
+    else if (a == "--expiry-session-timeout-ms") o.expiry_session_timeout_ms = std::stoi(value());
     else if (a == "--binary") o.binary = value();
     else if (a == "--broker") o.broker = value();
     else if (a == "--set") o.settings.push_back(value());
@@ -153,9 +161,11 @@ int run(const options& o) {
   cmd.watermarks = watermarks;
   cmd.settings = fast_settings();
   for (const auto& s : o.settings) cmd.settings.push_back(s);
-  run_command_line faulted = cmd;
+  run_command_line faulted = cmd, expiring = cmd;
   if (o.session_timeout_ms > 0)
     faulted.settings.push_back("kafka.consumer.session.timeout.ms=" + std::to_string(o.session_timeout_ms));
+  expiring.settings.push_back("kafka.consumer.session.timeout.ms=" + std::to_string(o.expiry_session_timeout_ms));
+  expiring.settings.push_back("kafka.consumer.heartbeat.interval.ms=" + std::to_string(o.expiry_session_timeout_ms / 10));
 
   std::vector<std::string> problems;
   // --- the reference, alone on the broker
@@ -190,7 +200,8 @@ int run(const options& o) {
     const std::string log_path = dir + "/" + fault + ".log";
     run_tracker out(broker.bootstrap(), names, parts);
     rss_watch rss;
-    auto p = process::start(run_argv(faulted, names), process_options{"", log_path});
+    const bool expiry = fault == "down-expired";
+    auto p = process::start(run_argv(expiry ? expiring : faulted, names), process_options{"", log_path});
     log_follower log(log_path);
     // Mid-run: once a tenth of the sessions is out.
     const auto until = steady::now() + 120s;
@@ -242,9 +253,17 @@ int run(const options& o) {
       if (end != settled::timed_out) break;
     }
     rss.sample(*p);
+    for (auto& l : log.poll()) after.push_back(std::move(l));
+    size_t rebalanced = 0;  // revocations before the SIGTERM (which revokes too)
+    for (const auto& l : during) rebalanced += l.find("msg=\"partition revoked\"") != std::string::npos;
+    for (const auto& l : after) rebalanced += l.find("msg=\"partition revoked\"") != std::string::npos;
     auto code = stop(*p, 60s);
     for (auto& l : log.poll()) after.push_back(std::move(l));
     out.read_to_end();
+    if (expiry && rebalanced == 0)
+      problems.push_back(fault + ": the group did not expire the member (no partition revoked): not the scenario");
+    if (!expiry && rebalanced != 0)
+      problems.push_back(fault + ": " + std::to_string(rebalanced) + " partitions were revoked mid-run");
 
     size_t loud = 0, naming = 0;
     for (const auto& l : during) {
@@ -258,9 +277,9 @@ int run(const options& o) {
 
     std::printf("%s: %s after %.0f s, exit %s; peak RSS %ld MB (bound %ld MB); RSS during the outage every 5 s: "
                 "%s MB; %zu warn/error lines during the outage (%zu name the brokers), %zu 'reachable again' "
-                "lines after it\n",
+                "lines after it; %zu partitions revoked mid-run\n",
                 fault.c_str(), to_string(end), seconds_since(t0), code ? std::to_string(*code).c_str() : "none",
-                rss.peak_kb / 1024, bound_kb / 1024, timeline.c_str(), loud, naming, back);
+                rss.peak_kb / 1024, bound_kb / 1024, timeline.c_str(), loud, naming, back, rebalanced);
     std::printf("  its log during the outage (first lines):\n");
     for (size_t j = 0; j < during.size() && j < 12; ++j) std::printf("    %s\n", truncated(during[j], 240).c_str());
     if (end != settled::complete) problems.push_back(fault + ": the run did not complete (" + to_string(end) + ")");

@@ -235,7 +235,8 @@ settled wait_settled(run_tracker& t, const std::vector<sim::call_plan>& plans, p
     t.poll(100ms);
     const auto still = steady::now() - t.last_growth();
     if (still >= after_complete && t.complete(plans)) return settled::complete;
-    if (still >= quiet) return settled::quiet;
+    if (still >= (t.records_seen() == 0 ? std::max<std::chrono::milliseconds>(quiet, 180s) : quiet))
+      return settled::quiet;
     if (!p.running()) return settled::exited;
     if (steady::now() >= until) return settled::timed_out;
   }

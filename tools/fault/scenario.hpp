@@ -135,6 +135,10 @@ class run_tracker {
   void read_to_end();
   const run_outputs& outputs() const { return outputs_; }
   size_t sessions_seen() const { return outputs_.sessions.latest_revision.size(); }
+  size_t records_seen() const {
+    return outputs_.sessions.records + outputs_.verdicts.records + outputs_.diagnostics.records +
+           outputs_.deadletter.records;
+  }
 
  private:
   void take(std::vector<record>& records);
@@ -149,7 +153,9 @@ enum class settled { complete, quiet, exited, timed_out };
 const char* to_string(settled s);
 // Polls the tracker until the run's outputs are complete (and nothing new came for
 // `after_complete`), or nothing new came for `quiet` (a run that lost sessions never completes),
-// or the process exited, or `deadline` passed.
+// or the process exited, or `deadline` passed. Before the run's first output, quiet means at
+// least 180 s: the first sessions complete only once every partition has been read past them,
+// which on a loaded machine takes long.
 settled wait_settled(run_tracker& t, const std::vector<sim::call_plan>& plans, process& p,
                      std::chrono::milliseconds after_complete, std::chrono::milliseconds quiet,
                      std::chrono::milliseconds deadline);
