@@ -276,6 +276,8 @@ int run(const options& o) {
         what = code ? "SIGTERM, exited " + std::to_string(*code) + " before the SIGKILL"
                     : "SIGTERM, SIGKILL " + std::to_string(s.drain_delay.count()) + " ms later";
         if (!code) p->signal(SIGKILL);
+        else if (*code != 0)
+          problems.push_back("stop " + std::to_string(i + 1) + " (drain): " + what + " (" + log_path + ")");
       } else {
         p->signal(SIGKILL);
         what = "SIGKILL";
