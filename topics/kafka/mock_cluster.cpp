@@ -39,4 +39,16 @@ kafka_status mock_cluster::create_topic(const std::string& name, int partitions)
   return {};
 }
 
+kafka_status mock_cluster::set_brokers_down() {
+  if (auto err = rd_kafka_mock_broker_set_down(cluster_, -1))
+    return {kafka_errc::fatal, std::string("taking the mock brokers down: ") + rd_kafka_err2str(err)};
+  return {};
+}
+
+kafka_status mock_cluster::set_brokers_up() {
+  if (auto err = rd_kafka_mock_broker_set_up(cluster_, -1))
+    return {kafka_errc::fatal, std::string("bringing the mock brokers up: ") + rd_kafka_err2str(err)};
+  return {};
+}
+
 }  // namespace tw::kafka
