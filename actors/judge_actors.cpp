@@ -204,6 +204,7 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
           uint64_t seq = h.item.seq;
           if (st->queue->offer(h.item) && h.session) st->handed.emplace(seq, h.session);
         }
+        st->queue->known_until(in->queue_end);
         schedule_pump();
       },
       [=](pump_atom) { pump(); },

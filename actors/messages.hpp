@@ -49,6 +49,9 @@ using parsed_batch_ptr = std::shared_ptr<parsed_batch>;
 // durably (mailbox lane judge), handed over in memory.
 struct judge_items {
   std::vector<state::session_engine::judge_handover> items;
+  // One past the last sequence the producer committed: items it did not hand over (a burst beyond
+  // the hand-over bound) are read back from the queue. 0: only `items` are new.
+  uint64_t queue_end = 0;
 };
 using judge_items_ptr = std::shared_ptr<judge_items>;
 

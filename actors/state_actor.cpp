@@ -15,6 +15,7 @@ struct state_stage_state {
   std::unique_ptr<state::session_engine> engine;
   bool stopping = false;
   std::set<topic_partition> reported_away;  // partitions whose long absence was logged
+  uint64_t judge_end_sent = 0;              // the judge queue's end, as last told to the judge stage
 };
 
 // A partition revoked and not assigned back within this long is held by another consumer of the
@@ -42,9 +43,12 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor judge, caf::a
   // already; this only saves it reading them back), the output stage the outbox's new end.
   auto committed = [=] {
     auto items = st->engine->take_judge_items();
-    if (!items.empty()) {
+    const uint64_t end = st->engine->judge_queue_end();
+    if (!items.empty() || end > st->judge_end_sent) {
       auto msg = std::make_shared<judge_items>();
       msg->items = std::move(items);
+      msg->queue_end = end;
+      st->judge_end_sent = end;
       self->send(judge, msg);
     }
     self->send(output, outbox_end{state::outbox_lane::sessions, st->engine->outbox_end()});

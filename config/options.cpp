@@ -363,7 +363,7 @@ std::vector<option_spec> build_table() {
   t.push_back(integer_option("pipeline.max_inflight_records", "10000", 100, 100000000,
                              "bounds memory between the consumer and the state stage",
                              [](settings& s) -> auto& { return s.pipeline.max_inflight_records; },
-                             "The consumer pauses when this many records are consumed but not yet stored."));
+                             "The consumer stops taking records when this many are consumed but not yet stored (and pauses if that lasts over 5 s)."));
   t.push_back(duration_option("pipeline.tick_interval", "500ms", micros(10000), micros(60LL * 1000000),
                               "idle partitions are re-evaluated this often",
                               [](settings& s) -> auto& { return s.pipeline.tick_interval; },
@@ -389,7 +389,9 @@ std::vector<option_spec> build_table() {
   t.push_back(integer_option("diagnostics.memory_queue", "1000", 1, 10000000,
                              "bounds memory: further failures wait in RocksDB only (spilled)",
                              [](settings& s) -> auto& { return s.diagnostics.memory_queue; },
-                             "Failed sessions kept in memory while waiting for diagnosis."));
+                             "Sessions kept in memory while they wait for judgement, and failures while they wait for "
+                             "diagnosis (each queue); the rest wait in RocksDB only and are read back in order. Also "
+                             "bounds how many completed sessions the state stage hands to the judge stage in memory at once."));
 
   // --- webhook ---
   t.push_back(string_option("webhook.url", "", [](settings& s) -> auto& { return s.webhook.url; },

@@ -28,6 +28,7 @@ struct engine_probe {
   std::atomic<uint64_t> sessions_expired{0};
   std::atomic<uint64_t> events_not_stored{0};    // over session.max_events
   std::atomic<uint64_t> batches{0};
+  std::atomic<uint64_t> batches_split{0};        // commits made early because a batch grew too large
   std::atomic<int64_t> watermark_us{INT64_MIN};  // the processor watermark
   std::atomic<uint64_t> outbox_end{0};           // next outbox sequence to be written
 };

@@ -55,6 +55,12 @@ bool rate_limited_mailbox::offer(mailbox_item item) {
   return kept;
 }
 
+void rate_limited_mailbox::known_until(uint64_t end) {
+  if (end <= disk_next_) return;
+  if (known_end_ == UINT64_MAX || known_end_ < end) known_end_ = end;
+  probe_.enqueued_end = std::max(probe_.enqueued_end.load(), end);
+}
+
 store_status rate_limited_mailbox::refill() {
   if (memory_.size() >= settings_.memory_capacity || disk_next_ >= known_end_) return {};
   std::vector<std::pair<uint64_t, std::string>> raw;

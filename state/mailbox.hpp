@@ -83,6 +83,9 @@ class rate_limited_mailbox {
   // The producer committed `item` and hands it over in memory. True when it is kept in memory;
   // false when it was read back already or spilled (it will come from disk).
   bool offer(mailbox_item item);
+  // The producer committed items up to (excluding) `end`, handing over only some of them (or
+  // none): the rest come from disk, in order.
+  void known_until(uint64_t end);
   // Reads spilled (or, after a restart, all) items back from the durable backlog while the memory
   // queue has room.
   store_status refill();

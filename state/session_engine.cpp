@@ -365,7 +365,10 @@ store_status session_engine::tick(wall_time now, duration idle_timeout) {
       if (auto st = fire_due(); !st.ok()) return st;
     }
   }
-  if (tracker_.current() == before && !step.idle_changed) return {};  // nothing was decided
+  if (tracker_.current() == before && !step.idle_changed) {
+    // Nothing was decided; timers may still have fired that an earlier split batch left due.
+    return batch_dirty() ? commit() : store_status{};
+  }
   record_decision(watermark_decision::idle, now);
   return commit();
 }
@@ -468,6 +471,10 @@ store_status session_engine::commit() {
   return {};
 }
 
+bool session_engine::batch_dirty() const {
+  return batch_.Count() > 0 || !sessions_.empty() || !pending_.empty() || !new_events_.empty() || !new_held_.empty();
+}
+
 // --- timers ---
 
 event_time session_engine::due_of(const session_header& h) const {
@@ -503,6 +510,20 @@ void session_engine::reindex(const std::string& trace_id, pending_slot& slot) {
 // A due time fires once the watermark has passed it (is strictly later): an in-bound event can
 // still carry exactly the watermark's time.
 store_status session_engine::fire_due() {
+  for (;;) {
+    bool split = false;
+    if (auto st = fire_due_until_split(split); !st.ok() || !split) return st;
+    // The batch grew past split_batch_bytes: commit what it holds (records applied so far, their
+    // offsets, what fired) and go on in a new one. The working set is gone with the commit, so
+    // the timers still due are read back from the store, from the beginning.
+    ++probe_.batches_split;
+    if (auto st = commit(); !st.ok()) return st;
+    scanned_until_ = event_time::min();
+    next_persisted_due_ = event_time::min();
+  }
+}
+
+store_status session_engine::fire_due_until_split(bool& split) {
   event_time wm = tracker_.current();
   if (wm > scanned_until_) {
     if (next_persisted_due_ < wm)
@@ -512,6 +533,10 @@ store_status session_engine::fire_due() {
   // Handling one entry may add or move others (a pending trace releases into a session that is
   // due at once), so always take the earliest again.
   while (!due_index_.empty() && std::get<0>(*due_index_.begin()) < wm.micros()) {
+    if (batch_.GetDataSize() > cfg_.split_batch_bytes) {
+      split = true;
+      return {};
+    }
     auto [due, kind, id] = *due_index_.begin();
     if (kind == static_cast<char>(due_kind::session)) {
       if (auto st = handle_session_due(id); !st.ok()) return st;
@@ -926,8 +951,10 @@ store_status session_engine::emit(const std::string& id, session_header& h, even
   h.last_reason = reason;
   outbox_.put(batch_, cfg_.sessions_topic, id, json);
   // Every emitted revision is judged: the judge stage takes it from this durable queue.
-  judge_items_.push_back(judge_handover{judge_queue_.put(batch_, std::move(json), wall_now_),
-                                        std::make_shared<const session_summary>(std::move(summary))});
+  auto queued = judge_queue_.put(batch_, std::move(json), wall_now_);
+  // Beyond the bound the judge stage reads it back from its queue instead.
+  if (committed_judge_items_.size() + judge_items_.size() < cfg_.judge_handover_max)
+    judge_items_.push_back(judge_handover{std::move(queued), std::make_shared<const session_summary>(std::move(summary))});
   ++probe_.revisions_emitted;
   return {};
 }

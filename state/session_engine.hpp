@@ -76,6 +76,14 @@ struct engine_config {
   // Where watermark decisions are recorded (live runs); empty: none are (replays, tests).
   std::string watermarks_topic;
   std::string group_id;  // named in each watermark record
+  // Completed sessions handed to the judge stage in memory between two takes; the rest it reads
+  // back from its durable queue. Bounds what a burst of completions holds in memory.
+  size_t judge_handover_max = 1000;
+  // A batch whose write grows past this while timers fire is committed, and firing goes on in a
+  // new batch: a watermark jump that completes tens of thousands of sessions at once does not
+  // become one huge write held in memory. Dues left unfired are durable timers (a crash fires
+  // them after the restart, in the same order).
+  size_t split_batch_bytes = 16u << 20;
 };
 
 // One consumed input message after parsing.
@@ -133,8 +141,11 @@ class session_engine {
     mailbox_item item;
     std::shared_ptr<const session_summary> session;
   };
-  // The sessions to judge that the last commit enqueued (durably), to hand over in memory.
+  // The sessions to judge that the commits since the last take enqueued (durably), to hand over
+  // in memory — at most judge_handover_max of them; the judge stage reads the rest back from the
+  // queue, whose end (one past the last sequence enqueued) is judge_queue_end().
   std::vector<judge_handover> take_judge_items() { return std::move(committed_judge_items_); }
+  uint64_t judge_queue_end() const { return judge_queue_.next(); }
   std::optional<offset> stored_offset(const topic_partition& tp) const;
   // Sessions not completed yet (for the end-of-replay report), at most `limit` ids listed.
   store_status open_sessions(size_t limit, std::vector<std::string>& ids, uint64_t& total);
@@ -167,7 +178,10 @@ class session_engine {
 
   void begin_batch();
   store_status commit();
+  // Something in this batch's working set awaits commit().
+  bool batch_dirty() const;
   store_status fire_due();
+  store_status fire_due_until_split(bool& split);
   store_status scan_persisted_timers(event_time up_to);
   // The earliest due time the watermark has not passed yet (working set and stored timers).
   store_status next_due(std::optional<event_time>& out);

@@ -140,7 +140,7 @@ int run(const options& o) {
   std::fflush(stdout);
 
   const auto input = generate_input(o.data_seed, o.events, std::chrono::milliseconds(2000));
-  const bool watermarks = use_watermarks_topics(o.binary);
+  const bool watermarks = true;  // every run records its watermark decisions (scenario.hpp)
   const topic_spec input_topic{"faults.input", o.partitions};
   const output_partitions parts;
   std::vector<run_names> runs{names_for("reference", dir)};

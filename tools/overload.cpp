@@ -134,7 +134,7 @@ int run(const options& o) {
   std::fflush(stdout);
 
   auto input = generate_input(o.data_seed, o.events, std::chrono::milliseconds(1000));
-  const bool watermarks = use_watermarks_topics(o.binary);
+  const bool watermarks = true;  // every run records its watermark decisions (scenario.hpp)
   const topic_spec input_topic{"overload.input", o.partitions};
   const run_names live = names_for("live", dir);
   output_partitions parts;
@@ -222,6 +222,8 @@ int run(const options& o) {
   if (watermarks) {
     replay.push_back("--set");
     replay.push_back(std::string(watermarks_option) + "=" + live.watermarks);  // the live run's idle advances
+    replay.push_back("--set");
+    replay.push_back("kafka.group.id=" + live.group);  // a replay follows the decisions of its own group
   }
   for (const auto& s : settings) {
     replay.push_back("--set");

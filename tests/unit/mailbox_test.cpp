@@ -182,3 +182,41 @@ TEST_CASE("a new producer continues the sequence after a restart, even without i
   REQUIRE(again.open().ok());
   CHECK(again.next() == 3);
 }
+
+TEST_CASE("items the producer committed but did not hand over are read back in order once it says how far they go") {
+  // The state stage hands at most a bounded number of completed sessions over in memory; for the
+  // rest it only says where the queue ends.
+  mailbox_fixture f;
+  auto items = f.produce(50);
+  mailbox_probe probe;
+  mailbox_settings s;
+  s.memory_capacity = 8;
+  rate_limited_mailbox m(*f.db, mailbox_lane::diagnostics, s, f.clock.now(), probe);
+  REQUIRE(m.refill().ok());  // a fresh consumer reads what exists: learns the end by reading
+  for (size_t i = 0; i < 3; ++i) REQUIRE(m.offer(items[i]) == false);  // read back already
+  std::vector<uint64_t> seen;
+  auto drain = [&] {
+    wall_time retry;
+    for (;;) {
+      REQUIRE(m.refill().ok());
+      auto it = m.take(f.clock.now(), retry);
+      if (!it) return;
+      seen.push_back(it->seq);
+      rocksdb::WriteBatch b;
+      m.done(b, *it);
+      REQUIRE(f.db->db()->Write(f.db->write_options(), &b).ok());
+    }
+  };
+  drain();
+  REQUIRE(seen.size() == 50);
+  CHECK(m.idle());
+  // 30 more, none handed over: idle until told, then all of them, in order.
+  auto more = f.produce(30);
+  CHECK(m.idle());
+  m.known_until(more.back().seq + 1);
+  CHECK_FALSE(m.idle());
+  drain();
+  REQUIRE(seen.size() == 80);
+  for (size_t i = 0; i < seen.size(); ++i) CHECK(seen[i] == items.front().seq + i);
+  CHECK(m.idle());
+}

@@ -33,24 +33,6 @@ work_dir::~work_dir() {
   }
 }
 
-bool use_watermarks_topics(const std::string& binary) {
-  if (watermarks_topics != watermarks_mode::detect) return watermarks_topics == watermarks_mode::on;
-  static std::map<std::string, bool> known;
-  auto it = known.find(binary);
-  if (it != known.end()) return it->second;
-  char tmpl[] = "/tmp/tw-fault-docs-XXXXXX";
-  int fd = mkstemp(tmpl);
-  if (fd < 0) throw harness_error("mkstemp failed");
-  close(fd);
-  auto p = process::start({binary, "config", "docs"}, process_options{tmpl, "", false, false});
-  auto code = p->wait_exit(30s);
-  if (!code || *code != 0) throw harness_error("`" + binary + " config docs` failed");
-  bool has = read_whole_file(tmpl).find(std::string("`") + watermarks_option + "`") != std::string::npos;
-  unlink(tmpl);
-  known[binary] = has;
-  return has;
-}
-
 // --- broker ---------------------------------------------------------------------------------------
 
 broker_process::broker_process(const std::string& broker_binary, const std::vector<topic_spec>& topics,

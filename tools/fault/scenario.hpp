@@ -41,17 +41,10 @@ class work_dir {
 };
 
 // --- topics.watermarks --------------------------------------------------------------------------
-// LEAD, WHEN MERGING: this is the one place that knows about `topics.watermarks`, the internal
-// topic on which a live run records its idle advances (issue 6). It is switched on by the binary
-// itself: when `tracewatch config docs` lists the option, every run gets a watermarks topic of its
-// own (created on the broker, `--set topics.watermarks=<run>.watermarks`), and the overload test's
-// replay is given the live run's. Until then `--set` of the unknown key would exit 2, so it is
-// left out. To force it either way, set watermarks_topics below instead of detecting it.
+// Every run gets a watermarks topic of its own (`--set topics.watermarks=<run>.watermarks`,
+// created on the broker): the topic where a live run records the watermark decisions it takes on
+// wall-clock evidence, and which the overload test's replay follows.
 inline constexpr const char* watermarks_option = "topics.watermarks";
-enum class watermarks_mode { detect, on, off };
-inline constexpr watermarks_mode watermarks_topics = watermarks_mode::detect;
-// True when runs get a watermarks topic (see above); asks the binary once.
-bool use_watermarks_topics(const std::string& binary);
 
 // --- the broker process (tools/mock_broker.cpp) ------------------------------------------------
 class broker_process {
