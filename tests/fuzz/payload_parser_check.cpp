@@ -108,7 +108,8 @@ std::string describe_limits(const parse_limits& l) {
          " metadata_value_bytes=" + std::to_string(l.metadata_value_bytes);
 }
 
-// parse() with the promise "never throws" turned into a violation.
+// parse() with the promise "never throws" turned into a violation. Catching everything is the
+// point here: whatever escapes parse() is the finding, reported with where it happened.
 std::optional<parse_result> parse_guarded(payload_parser& parser, std::string_view input, input_format format,
                                           const std::string& where, std::vector<std::string>& out) {
   try {

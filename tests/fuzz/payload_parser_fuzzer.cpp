@@ -4,7 +4,7 @@
 // libFuzzer reports as a crash and saves as an artifact; ASan and UBSan abort the same way.
 //
 // Built only in the address-sanitizer build with clang (tests/fuzz/CMakeLists.txt); CI runs it
-// for a bounded time from the seeds (docs/operations.md, "Sanitizers and fuzzing").
+// for a bounded time from the seeds (docs/operations.md, "Testing: sanitizers and fuzzing").
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
