@@ -6,6 +6,10 @@ set -euo pipefail
 packages=(
   # toolchain
   g++ cmake make pkg-config ca-certificates
+  # sanitizer builds and the fuzz harness (tools/test, tests/fuzz): clang and its runtimes.
+  # libclang-rt-14-dev holds libFuzzer and the ASan/UBSan/TSan runtimes; clang-14 only recommends
+  # it, and recommends are not installed below.
+  clang-14 libclang-rt-14-dev
   # libraries (DESIGN.md §11)
   libcaf-dev librdkafka-dev librocksdb-dev nlohmann-json3-dev catch2
   libsimdjson-dev libre2-dev libyaml-cpp-dev libcpp-httplib-dev libspdlog-dev libcli11-dev

@@ -9,8 +9,9 @@
 //     a hostile one — wrong types, huge and negative numbers, deep nesting, long or odd strings,
 //     JSON hidden in strings, "<elided>" — or removed; the result is still valid JSON, so the
 //     format parsers themselves are exercised.
-// Seeds are the fixtures cut into messages (each .jsonl line, each servertest request) so that
-// most mutations are small and the run stays well under a second or two.
+// Seeds are the fixtures cut into messages (tests/support/fixture_messages.hpp: each .jsonl line,
+// each servertest request) so that most mutations are small and the run stays well under a second
+// or two. The coverage-guided counterpart, with more invariants, is tests/fuzz.
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
@@ -18,6 +19,7 @@
 #include <sstream>
 
 #include "formats_test_support.hpp"
+#include "tests/support/fixture_messages.hpp"
 
 using namespace tw;
 using namespace tw::test;
@@ -27,17 +29,7 @@ namespace {
 
 std::vector<std::string> seed_messages() {
   std::vector<std::string> seeds;
-  std::istringstream lines(fixture("langfuse__otel-mapping-servertest-spans.otlp.jsonl"));
-  for (std::string line; std::getline(lines, line);)
-    if (!line.empty()) seeds.push_back(line);
-  const json servertest = json::parse(fixture("langfuse__ingestion-api-servertest-batches.json"));
-  for (const auto& c : servertest["cases"]) seeds.push_back(c["request"].dump());
-  const json fern = json::parse(fixture("langfuse__fern-ingestion-examples.json"));
-  for (const auto& ex : fern["examples"]) seeds.push_back(ex["request"].dump());
-  for (const char* name : {"otel-proto__examples-trace.json", "agentevals__adk-py-v1_default-S3-multiturn-session.otlp.json",
-                           "agentevals__kagent-tempo-export-with-batches.json",
-                           "langfuse__framework-trace-google-adk-2025-08-28.langfuse-export.json"})
-    seeds.push_back(fixture(name));
+  for (auto& m : fixture_messages(std::string(TW_FIXTURES_DIR) + "/real")) seeds.push_back(std::move(m.payload));
   // A native list, so that tracewatch.event.v1 is mutated too.
   seeds.push_back(
       R"([{"schema":"tracewatch.event.v1","event_id":"e-1","session_id":"s","trace_id":"t","kind":"tool","tool_name":"x","tool_result":{"a":[1,2]},"start":1735725600000,"end":"2025-01-01T10:00:01Z","input_tokens":3,"metadata":{"k":"v"}},{"schema":"tracewatch.event.v1","event_id":"e-2","trace_id":"t","kind":"generation","timestamp":0,"user_text":"hi","update":true}])");
