@@ -13,6 +13,8 @@ packages=(
   # libraries (DESIGN.md §11)
   libcaf-dev librdkafka-dev librocksdb-dev nlohmann-json3-dev catch2
   libsimdjson-dev libre2-dev libyaml-cpp-dev libcpp-httplib-dev libspdlog-dev libcli11-dev
+  # the alert notification tests run a real Alertmanager on loopback (tests/support/alertmanager_process.hpp)
+  prometheus-alertmanager
   # command-line Kafka client, used by docs and by the demo's instructions
   kcat
 )
