@@ -125,9 +125,9 @@ TEST_CASE("the fingerprint is Prometheus' label-set fingerprint") {
   CHECK(fingerprint({{"name", "garland, briggs"}, {"fear", "love is not enough"}}) == "507a62d79ee76c9a");
 }
 
-TEST_CASE("label names Alertmanager would refuse are rewritten, and a clash with alertname or severity is exported") {
+TEST_CASE("label names Alertmanager would refuse are rewritten, a clash with alertname or severity is exported, and empty values are left out") {
   alert_event e = firing_event();
-  e.labels = {{"9lives", "a"}, {"alertname", "mine"}, {"gen_ai.agent.name", "bot"}, {"severity", "low"}};
+  e.labels = {{"9lives", "a"}, {"agent", ""}, {"alertname", "mine"}, {"gen_ai.agent.name", "bot"}, {"severity", "low"}};
   CHECK(alert_labels(e) == label_set{{"_9lives", "a"},
                                      {"alertname", "tool_error_rate"},
                                      {"exported_alertname", "mine"},

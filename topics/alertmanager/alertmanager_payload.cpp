@@ -106,6 +106,7 @@ std::string_view status_text(alerts::alert_state s) {
 label_set alert_labels(const alerts::alert_event& e) {
   label_set out{{"alertname", to_valid_utf8(e.rule)}, {"severity", std::string(to_string(e.level))}};
   for (const auto& [raw, value] : e.labels) {
+    if (value.empty()) continue;  // Alertmanager drops it too; keeping it would change the fingerprint
     std::string name = label_name(raw);
     while (out.count(name)) name = "exported_" + name;
     out.emplace(std::move(name), to_valid_utf8(value));

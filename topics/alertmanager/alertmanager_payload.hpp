@@ -43,7 +43,8 @@ using label_set = std::map<std::string, std::string>;
 // refuses names outside [a-zA-Z_][a-zA-Z0-9_]* with a 400, so other characters become '_' and a
 // leading digit gets a '_' in front ("gen_ai.agent" -> "gen_ai_agent"). An event label whose name
 // (after that) is already taken — alertname, severity, or another label — is kept as
-// "exported_<name>", as Prometheus does with conflicting target labels.
+// "exported_<name>", as Prometheus does with conflicting target labels. A label with an empty
+// value is left out: to Prometheus and Alertmanager it does not exist (Alertmanager drops it).
 label_set alert_labels(const alerts::alert_event& e);
 
 // summary, value, threshold, samples, alert_id, examples (session ids, comma-separated), repeat.
