@@ -131,6 +131,7 @@ struct alert_event {
   uint32_t repeat = 0;     // 0 for the first firing, n for the n-th repeat; 0 when resolved
   std::vector<std::string> examples;  // up to examples_max session ids, as evidence
   std::string summary;     // the rule's summary template, filled in
+  std::optional<double> baseline;  // rules with `change`: what the value was compared with
 };
 
 // --- the engine --------------------------------------------------------------------------------

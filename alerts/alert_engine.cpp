@@ -1,0 +1,587 @@
+// The alert engine (alerts/alerts.hpp; semantics in docs/alerts.md).
+//
+// Invariants that make live, replay and backtest agree byte for byte:
+// - Instants are multiples of a rule's `every`; an instant is evaluated once, after every fact of
+//   its window was applied (a fact older than a rule's last evaluated instant is late for it).
+// - Every value is a function of the buckets alone (integer sums; see alert_window.hpp), and the
+//   buckets do not depend on the order in which facts arrived.
+// - Events come out in (instant, rule in file order, group in label order, level) order.
+// - A group is visited only at the instants where its decision can change: every instant while it
+//   holds buckets, else the instants its state machine names (for elapsed, a repeat due, keep
+//   firing over). Skipped instants are exactly those where a visit would change nothing, so one
+//   advance() over a day and 86400 advances of a second give the same events.
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+#include "alerts/alert_rules.hpp"
+#include "alerts/alert_state_codec.hpp"
+#include "alerts/alerts.hpp"
+#include "config/values.hpp"
+#include "model/text.hpp"
+
+namespace tw::alerts {
+
+using detail::group_key;
+using detail::group_state;
+using detail::level_state;
+using detail::rule_state;
+using phase = level_state::phase;
+
+namespace {
+
+int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0); }
+
+// The first instant (multiple of `every`) at or after t.
+event_time instant_at_or_after(event_time t, duration every) {
+  const int64_t e = every.count();
+  return event_time::from_micros(-floor_div(-t.micros(), e) * e);
+}
+// The last instant strictly before t.
+event_time instant_before(event_time t, duration every) {
+  const int64_t e = every.count();
+  return event_time::from_micros((floor_div(t.micros() - 1, e)) * e);
+}
+int64_t bucket_of(event_time t, duration every) { return floor_div(t.micros(), every.count()); }
+
+std::string format_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+std::string hex16(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// FNV-1a over: rule '\0' (name '=' value '\0')* with the labels sorted by name.
+std::string alert_id_of(const std::string& rule, const std::vector<std::pair<std::string, std::string>>& labels) {
+  std::string bytes = rule;
+  bytes.push_back('\0');
+  for (const auto& [k, v] : labels) {
+    bytes += k + "=" + v;
+    bytes.push_back('\0');
+  }
+  return hex16(stable_hash(bytes));
+}
+
+// The window of instant e, and the windows it is compared with, as bucket index ranges [from, to).
+struct bucket_range {
+  int64_t from = 0;
+  int64_t to = 0;
+};
+
+bucket_range window_of(const alert_rule& r, event_time e, uint32_t back) {
+  const int64_t every = r.every.count();
+  const int64_t w = r.window.count();
+  // Sliding: the window ends at e. Tumbling: it starts at the window boundary at or before the
+  // start of the instant's last bucket, so a budget accumulates from the boundary.
+  const int64_t end = r.kind == window_kind::sliding ? e.micros() : floor_div(e.micros() - every, w) * w + w;
+  const int64_t to = r.kind == window_kind::sliding ? end - back * w : (back == 0 ? e.micros() : end - back * w);
+  const int64_t from = end - (back + 1) * w;
+  return {floor_div(from, every), floor_div(to, every)};
+}
+
+// What one visit decides for a group: the window's value, and per level whether the condition
+// holds.
+struct decision {
+  signal_value signal;
+  std::optional<double> baseline;
+  std::vector<std::string> examples;
+  std::vector<bool> holds;  // per level
+};
+
+}  // namespace
+
+struct alert_engine::impl {
+  impl(std::shared_ptr<const alert_rule_set> r, engine_limits l) : rules(std::move(r)), limits(l) {
+    state.resize(rules->rules().size());
+    for (size_t t = 0; t < rules->rules().size(); ++t)
+      for (size_t i = 0; i < rules->rules().size(); ++i) {
+        const auto& targets = rules->rules()[i].inhibits;
+        if (std::find(targets.begin(), targets.end(), t) != targets.end()) inhibitors[t].push_back(i);
+      }
+  }
+
+  const std::vector<alert_rule>& list() const { return rules->rules(); }
+
+  // --- applying facts ---
+
+  group_state& group(size_t r, const group_key& key, bool& created) {
+    auto& groups = state[r].groups;
+    auto it = groups.find(key);
+    created = it == groups.end();
+    if (created) {
+      it = groups.emplace(key, group_state{}).first;
+      it->second.levels.resize(list()[r].levels.size());
+    }
+    return it->second;
+  }
+
+  void wake(size_t r, const group_key& key, group_state& g, event_time at) {
+    g.next = std::min(g.next, at);
+    state[r].next = std::min(state[r].next, g.next);
+    dirty.insert({r, key});
+  }
+
+  // Returns whether the fact was late for a rule it feeds.
+  bool apply(const alert_fact& f, engine_counters& counters) {
+    bool late = false;
+    for (size_t r = 0; r < list().size(); ++r) {
+      const alert_rule& rule = list()[r];
+      rule_state& rs = state[r];
+      const bool is_late = f.at < rs.evaluated_to;
+      const event_time bucket_end = event_time::from_micros((bucket_of(f.at, rule.every) + 1) * rule.every.count());
+      if (rule.signal.kind == signal_kind::absence && rule.group_by.empty()) {
+        // The ungrouped absence group exists from the first fact of any kind, so that a quiet
+        // stretch after it fires even if no fact ever fed the rule.
+        bool created = false;
+        group_state& g = group(r, {}, created);
+        if (created || rs.evaluated_to == event_time::min()) wake(r, {}, g, std::max(bucket_end, instant_after(r)));
+      }
+      auto samples = samples_of(f, rule);
+      if (samples.empty()) continue;
+      if (is_late) {
+        late = true;
+        continue;
+      }
+      const bool absence = rule.signal.kind == signal_kind::absence;
+      for (auto& s : samples) {
+        if (s.what.empty() && !absence) continue;
+        group_key key = std::move(s.labels);
+        if (!rs.groups.count(key) && rs.groups.size() >= limits.max_groups_per_rule) {
+          key.assign(rule.group_by.size(), "other");
+          counters.folded += 1;
+        }
+        bool created = false;
+        group_state& g = group(r, key, created);
+        if (!s.what.empty()) add(g.buckets[bucket_of(f.at, rule.every)], s.what, limits.examples_max);
+        if (!s.what.empty() || created) wake(r, key, g, bucket_end);
+        else dirty.insert({r, key});
+      }
+    }
+    return late;
+  }
+
+  // The first instant a rule may still evaluate.
+  event_time instant_after(size_t r) const {
+    const event_time done = state[r].evaluated_to;
+    return done == event_time::min() ? event_time::min() : done + list()[r].every;
+  }
+
+  // --- evaluating ---
+
+  decision decide(const alert_rule& rule, const group_state& g, event_time e) const {
+    decision d;
+    const auto cur = window_of(rule, e, 0);
+    window_sum w = sum_buckets(g.buckets, cur.from, cur.to, limits.examples_max);
+    d.signal = value_of(rule, w);
+    for (auto& x : w.examples) d.examples.push_back(std::move(x.session_id));
+    const bool absence = rule.signal.kind == signal_kind::absence;
+    bool usable = absence || (d.signal.defined && d.signal.samples > 0 && d.signal.samples >= rule.min_samples);
+    double compared = d.signal.value;
+    if (usable && rule.change.against != baseline_kind::none) {
+      // Mean of the preceding windows that have enough samples themselves; none, or a zero base
+      // (no relative change can be taken from it), and the condition is false.
+      double sum = 0;
+      uint32_t n = 0;
+      for (uint32_t k = 1; k <= rule.change.windows; ++k) {
+        const auto range = window_of(rule, e, k);
+        const signal_value v = value_of(rule, sum_buckets(g.buckets, range.from, range.to, 0));
+        if (!v.defined || v.samples == 0 || v.samples < rule.min_samples) continue;
+        sum += v.value;
+        n += 1;
+      }
+      if (n > 0) d.baseline = sum / n;
+      usable = d.baseline && *d.baseline != 0;
+      if (usable) compared = (d.signal.value - *d.baseline) / *d.baseline;
+    }
+    for (const auto& level : rule.levels) d.holds.push_back(usable && compare(level.op, compared, level.threshold));
+    return d;
+  }
+
+  // Drops the buckets no later instant looks at.
+  static void prune(const alert_rule& rule, group_state& g, event_time e) {
+    const auto oldest = window_of(rule, e + rule.every, rule.change.windows);
+    g.buckets.erase(g.buckets.begin(), g.buckets.lower_bound(oldest.from));
+  }
+
+  // The next instant after e at which a group's decision can change, when it holds no buckets
+  // (with buckets, the window slides: every instant).
+  static event_time next_visit(const alert_rule& rule, const group_state& g, event_time e) {
+    const event_time step = e + rule.every;
+    if (!g.buckets.empty()) return step;
+    const bool holds = rule.signal.kind == signal_kind::absence;  // with no buckets, only absence holds
+    event_time next = event_time::max();
+    auto at_least_step = [&](event_time t) { return std::max(step, instant_at_or_after(t, rule.every)); };
+    // Where the condition at e differed from what it will be from now on, the next instant
+    // decides; otherwise only the state machine's own deadlines do.
+    for (const auto& l : g.levels) {
+      switch (l.now) {
+        case phase::inactive:
+          if (holds) next = std::min(next, step);
+          break;
+        case phase::pending:
+          next = std::min(next, holds ? at_least_step(l.since + rule.for_) : step);
+          break;
+        case phase::firing:
+          if (!l.notified || holds == l.false_since.has_value()) {
+            next = std::min(next, step);  // inhibited (emits once no inhibitor fires), or the condition turns
+            break;
+          }
+          if (rule.repeat_interval.count() > 0) next = std::min(next, at_least_step(l.last_notified + rule.repeat_interval));
+          if (!holds) next = std::min(next, at_least_step(*l.false_since + rule.keep_firing_for));
+          break;
+      }
+    }
+    return next;
+  }
+
+  // One alert's state machine at instant e. Returns what happened for phase 2.
+  enum class change : uint8_t { none, fired, resolved };
+  static change step(const alert_rule& rule, level_state& l, bool holds, event_time e) {
+    switch (l.now) {
+      case phase::inactive:
+        if (!holds) return change::none;
+        l.since = e;
+        l.now = phase::pending;
+        [[fallthrough]];
+      case phase::pending:
+        if (!holds) {
+          l.now = phase::inactive;
+          return change::none;
+        }
+        if (e - l.since < rule.for_) return change::none;
+        l.now = phase::firing;
+        l.false_since.reset();
+        return change::fired;
+      case phase::firing:
+        if (holds) {
+          l.false_since.reset();
+          return change::none;
+        }
+        if (!l.false_since) l.false_since = e;
+        if (e - *l.false_since < rule.keep_firing_for) return change::none;
+        // Inactive now, so that it no longer inhibits at this instant; emit() announces the
+        // resolution from the episode's fields and then clears them.
+        l.now = phase::inactive;
+        return change::resolved;
+    }
+    return change::none;
+  }
+
+  struct visit {
+    size_t rule;
+    const group_key* key;
+    decision d;
+    std::vector<change> changes;  // per level
+  };
+
+  bool inhibited(size_t target, const group_key& key) const {
+    const alert_rule& t = list()[target];
+    auto sources = inhibitors.find(target);
+    if (sources == inhibitors.end()) return false;
+    for (size_t i : sources->second) {
+      const alert_rule& src = list()[i];
+      for (const auto& [skey, g] : state[i].groups) {
+        if (std::none_of(g.levels.begin(), g.levels.end(), [](const level_state& l) { return l.now == phase::firing; }))
+          continue;
+        bool equal = true;
+        for (auto lab : src.inhibit_equal) {
+          const auto sp = std::find(src.group_by.begin(), src.group_by.end(), lab) - src.group_by.begin();
+          const auto tp = std::find(t.group_by.begin(), t.group_by.end(), lab) - t.group_by.begin();
+          if (skey[sp] != key[tp]) equal = false;
+        }
+        if (equal) return true;
+      }
+    }
+    return false;
+  }
+
+  alert_event make_event(const alert_rule& rule, const group_key& key, size_t level, const decision& d,
+                         alert_state st, event_time e, const level_state& l) const {
+    alert_event ev;
+    ev.rule = rule.name;
+    ev.state = st;
+    ev.level = rule.levels[level].level;
+    for (size_t i = 0; i < rule.group_by.size(); ++i) ev.labels.emplace_back(std::string(to_string(rule.group_by[i])), key[i]);
+    if (!rule.levels[level].name.empty()) ev.labels.emplace_back("level", rule.levels[level].name);
+    std::sort(ev.labels.begin(), ev.labels.end());
+    ev.alert_id = alert_id_of(rule.name, ev.labels);
+    ev.value = d.signal.value;
+    ev.threshold = rule.levels[level].threshold;
+    ev.at = e;
+    ev.started_at = l.started_at;
+    ev.samples = d.signal.samples;
+    ev.repeat = st == alert_state::resolved ? 0 : l.repeat;
+    ev.examples = d.examples;
+    ev.baseline = d.baseline;
+    for (const auto& part : rule.summary) {
+      using k = summary_part::kind;
+      switch (part.what) {
+        case k::text: ev.summary += part.text; break;
+        case k::rule: ev.summary += rule.name; break;
+        case k::value: ev.summary += format_number(ev.value); break;
+        case k::threshold: ev.summary += format_number(ev.threshold); break;
+        case k::window: ev.summary += config::format_duration(rule.window); break;
+        case k::samples: ev.summary += std::to_string(ev.samples); break;
+        case k::baseline: ev.summary += d.baseline ? format_number(*d.baseline) : "none"; break;
+        case k::label_value:
+          for (const auto& [name, value] : ev.labels)
+            if (name == part.text) ev.summary += value;
+          break;
+      }
+    }
+    return ev;
+  }
+
+  // Phase 2 for one visit: what is emitted, after every rule decided at this instant.
+  void emit(visit& v, event_time e, std::vector<alert_event>& out, engine_counters& counters) {
+    const alert_rule& rule = list()[v.rule];
+    group_state& g = state[v.rule].groups.at(*v.key);
+    for (size_t i = 0; i < g.levels.size(); ++i) {
+      level_state& l = g.levels[i];
+      if (v.changes[i] == change::resolved) {
+        // Resolved even under inhibition: a firing that was announced must be closed.
+        if (l.notified) out.push_back(make_event(rule, *v.key, i, v.d, alert_state::resolved, e, l));
+        else counters.inhibited += 1;
+        l = level_state{};
+        continue;
+      }
+      if (l.now != phase::firing) continue;
+      const bool due = !l.notified || (rule.repeat_interval.count() > 0 && e - l.last_notified >= rule.repeat_interval);
+      if (!due) continue;
+      if (inhibited(v.rule, *v.key)) {
+        // A suppressed repeat is spent (the next is an interval later); a first firing waits for
+        // the inhibition to end, counted once.
+        if (l.notified) l.last_notified = e;
+        if (l.notified || v.changes[i] == change::fired) counters.inhibited += 1;
+        continue;
+      }
+      if (!l.notified) {
+        l.notified = true;
+        l.started_at = e;
+        l.repeat = 0;
+      } else {
+        l.repeat += 1;
+      }
+      l.last_notified = e;
+      l.last = make_event(rule, *v.key, i, v.d, alert_state::firing, e, l);
+      out.push_back(*l.last);
+    }
+  }
+
+  // Evaluates every instant before w (rules whose kind `skip` names are left alone).
+  std::vector<alert_event> run(event_time w, bool skip_absence, engine_counters& counters) {
+    std::vector<alert_event> out;
+    auto runs = [&](size_t r) { return !(skip_absence && list()[r].signal.kind == signal_kind::absence); };
+    while (true) {
+      event_time e = event_time::max();
+      for (size_t r = 0; r < list().size(); ++r)
+        if (runs(r)) e = std::min(e, state[r].next);
+      if (e >= w) break;
+      std::vector<visit> visits;
+      for (size_t r = 0; r < list().size(); ++r) {
+        if (!runs(r) || state[r].next != e) continue;
+        const alert_rule& rule = list()[r];
+        for (auto& [key, g] : state[r].groups) {
+          if (g.next > e) continue;
+          counters.evaluations += 1;
+          visit v{r, &key, decide(rule, g, e), {}};
+          for (size_t i = 0; i < g.levels.size(); ++i) v.changes.push_back(step(rule, g.levels[i], v.d.holds[i], e));
+          visits.push_back(std::move(v));
+        }
+      }
+      for (auto& v : visits) emit(v, e, out, counters);
+      for (size_t r = 0; r < list().size(); ++r) {
+        if (!runs(r) || state[r].next != e) continue;
+        finish(r, e);
+      }
+    }
+    return out;
+  }
+
+  // After a rule's visits at e: prunes, schedules, drops groups with nothing left to decide.
+  void finish(size_t r, event_time e) {
+    const alert_rule& rule = list()[r];
+    rule_state& rs = state[r];
+    rs.evaluated_to = std::max(rs.evaluated_to, e);
+    rs.next = event_time::max();
+    for (auto it = rs.groups.begin(); it != rs.groups.end();) {
+      group_state& g = it->second;
+      if (g.next <= e) {
+        prune(rule, g, e);
+        g.next = next_visit(rule, g, e);
+        dirty.insert({r, it->first});
+      }
+      const bool idle = g.buckets.empty() && std::all_of(g.levels.begin(), g.levels.end(),
+                                                         [](const level_state& l) { return l.now == phase::inactive; });
+      if (idle && rule.signal.kind != signal_kind::absence) {
+        dirty.insert({r, it->first});
+        it = rs.groups.erase(it);
+        continue;
+      }
+      rs.next = std::min(rs.next, g.next);
+      ++it;
+    }
+  }
+
+  std::shared_ptr<const alert_rule_set> rules;
+  engine_limits limits;
+  std::vector<rule_state> state;  // per rule, in file order
+  std::map<size_t, std::vector<size_t>> inhibitors;  // target rule -> rules that inhibit it
+  event_time clock;
+  bool seen_fact = false;
+  bool engine_dirty = false;
+  std::set<std::pair<size_t, group_key>> dirty;  // changed or dropped since take_changes
+};
+
+alert_engine::alert_engine(std::shared_ptr<const alert_rule_set> rules, engine_limits limits)
+    : impl_(std::make_unique<impl>(std::move(rules), limits)) {}
+
+alert_engine::~alert_engine() = default;
+
+void alert_engine::apply(const alert_fact& f) {
+  counters_.facts += 1;
+  if (f.what == alert_fact::kind::verdict && f.revision > 1) {
+    counters_.revisions_ignored += 1;
+    return;
+  }
+  if (!impl_->seen_fact) {
+    impl_->seen_fact = true;
+    impl_->engine_dirty = true;
+  }
+  if (impl_->apply(f, counters_)) counters_.late += 1;
+}
+
+std::vector<alert_event> alert_engine::advance(event_time w) {
+  if (w <= impl_->clock) return {};
+  impl_->clock = w;
+  impl_->engine_dirty = true;
+  if (!impl_->seen_fact) return {};
+  auto out = impl_->run(w, false, counters_);
+  // Instants before w with nothing to decide were skipped; they count as evaluated, so a fact
+  // for them now is late, as it would have been had they been visited.
+  for (size_t r = 0; r < impl_->state.size(); ++r)
+    impl_->state[r].evaluated_to = std::max(impl_->state[r].evaluated_to, instant_before(w, impl_->list()[r].every));
+  return out;
+}
+
+std::vector<alert_event> alert_engine::flush() {
+  if (!impl_->seen_fact) return {};
+  // Far enough that every window holding facts has drained and keep_firing_for has passed, for
+  // every rule but absence: the end of the input is not a quiet stretch.
+  event_time end = impl_->clock;
+  for (size_t r = 0; r < impl_->state.size(); ++r) {
+    const alert_rule& rule = impl_->list()[r];
+    const rule_state& rs = impl_->state[r];
+    if (rule.signal.kind == signal_kind::absence || rs.groups.empty()) continue;
+    event_time last = std::max(rs.evaluated_to, impl_->clock);
+    for (const auto& [key, g] : rs.groups)
+      if (!g.buckets.empty())
+        last = std::max(last, event_time::from_micros((g.buckets.rbegin()->first + 1) * rule.every.count()));
+    end = std::max(end, last + rule.window + rule.keep_firing_for + rule.every * 2);
+  }
+  auto out = impl_->run(end + duration(1), true, counters_);
+  for (size_t r = 0; r < impl_->state.size(); ++r)
+    if (impl_->list()[r].signal.kind != signal_kind::absence)
+      impl_->state[r].evaluated_to = std::max(impl_->state[r].evaluated_to, instant_before(end + duration(1), impl_->list()[r].every));
+  impl_->clock = std::max(impl_->clock, end + duration(1));
+  impl_->engine_dirty = true;
+  return out;
+}
+
+event_time alert_engine::clock() const { return impl_->clock; }
+
+size_t alert_engine::groups() const {
+  size_t n = 0;
+  for (const auto& rs : impl_->state) n += rs.groups.size();
+  return n;
+}
+
+std::vector<alert_event> alert_engine::firing() const {
+  std::vector<alert_event> out;
+  for (const auto& rs : impl_->state)
+    for (const auto& [key, g] : rs.groups)
+      for (const auto& l : g.levels)
+        if (l.now == phase::firing && l.notified && l.last) out.push_back(*l.last);
+  return out;
+}
+
+void alert_engine::take_changes(const change_fn& out) {
+  if (impl_->engine_dirty) {
+    detail::engine_entry e{impl_->clock, impl_->seen_fact, {}};
+    for (size_t r = 0; r < impl_->state.size(); ++r) e.evaluated_to.emplace_back(impl_->list()[r].name, impl_->state[r].evaluated_to);
+    out(detail::engine_key(), detail::encode_engine(e));
+    impl_->engine_dirty = false;
+  }
+  for (const auto& [r, key] : impl_->dirty) {
+    const auto& groups = impl_->state[r].groups;
+    auto it = groups.find(key);
+    const std::string k = detail::group_entry_key(impl_->list()[r].name, key);
+    if (it == groups.end()) out(k, std::nullopt);
+    else out(k, detail::encode_group(it->second));
+  }
+  impl_->dirty.clear();
+}
+
+std::optional<std::string> alert_engine::restore(const std::vector<std::pair<std::string, std::string>>& entries) {
+  auto fresh = std::make_unique<impl>(impl_->rules, impl_->limits);
+  size_t unreadable = 0;
+  size_t unknown = 0;
+  std::vector<bool> known(fresh->state.size(), false);  // rules the engine entry names
+  for (const auto& [key, value] : entries) {
+    if (key == detail::engine_key()) {
+      auto e = detail::decode_engine(value);
+      if (!e) {
+        unreadable += 1;
+        continue;
+      }
+      fresh->clock = e->clock;
+      fresh->seen_fact = e->seen_fact;
+      for (const auto& [name, t] : e->evaluated_to) {
+        const size_t r = fresh->rules->find(name);
+        if (r < fresh->state.size()) {
+          fresh->state[r].evaluated_to = t;
+          known[r] = true;
+        }
+      }
+      continue;
+    }
+    std::string rule;
+    group_key labels;
+    if (!detail::parse_group_key(key, rule, labels)) {
+      unreadable += 1;
+      continue;
+    }
+    const size_t r = fresh->rules->find(rule);
+    if (r == fresh->state.size() || labels.size() != fresh->list()[r].group_by.size()) {
+      unknown += 1;
+      continue;
+    }
+    auto g = detail::decode_group(value);
+    if (!g) {
+      unreadable += 1;
+      continue;
+    }
+    if (g->levels.size() != fresh->list()[r].levels.size()) {
+      unknown += 1;
+      continue;
+    }
+    fresh->state[r].groups[labels] = std::move(*g);
+  }
+  for (size_t r = 0; r < fresh->state.size(); ++r) {
+    rule_state& rs = fresh->state[r];
+    // A rule added since the state was written starts where the others are.
+    if (fresh->seen_fact && !known[r]) rs.evaluated_to = instant_before(fresh->clock, fresh->list()[r].every);
+    for (const auto& [key, g] : rs.groups) rs.next = std::min(rs.next, g.next);
+  }
+  impl_ = std::move(fresh);
+  if (unreadable == 0 && unknown == 0) return std::nullopt;
+  return "alert state: dropped " + std::to_string(unreadable) + " unreadable entries and " + std::to_string(unknown) +
+         " entries of rules (or labels, levels) the rules no longer have";
+}
+
+}  // namespace tw::alerts

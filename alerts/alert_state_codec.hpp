@@ -1,0 +1,74 @@
+// The engine's state and its durable form (alert_engine::take_changes / restore).
+//
+// key   := 'e'                                              the engine entry (one)
+//        | 'g' rule:bytes labels:varint(n) bytes*n          one (rule, group) entry
+// engine := version:u8(=1) clock:svarint seen_fact:u8 rules:varint(n) (name:bytes evaluated_to:svarint)*n
+// group  := version:u8(=1) next:svarint buckets:varint(n) bucket*n levels:varint(n) level*n
+// bucket := index:svarint hits:varint total:varint cost_nano:svarint
+//           latency:varint(n) (index:varint calls:varint)*n examples:varint(n) example*n
+// example := score:svarint at:svarint session_id:bytes
+// level  := phase:u8 since:svarint false_since:(u8 0 | u8 1 svarint) notified:u8 started_at:svarint
+//           last_notified:svarint repeat:varint last:(u8 0 | u8 1 event)
+// event  := alert_id:bytes rule:bytes state:u8 severity:u8 labels:varint(n) (bytes bytes)*n value:f64
+//           threshold:f64 at:svarint started_at:svarint samples:varint repeat:varint
+//           examples:varint(n) bytes*n summary:bytes baseline:(u8 0 | u8 1 f64)
+// Times are microseconds since the epoch; the primitives are those of state/codec.hpp. The keys
+// are length-prefixed, so no two (rule, labels) share a key and 'e' is never a group's. These
+// values are on disk: never change version 1; a new layout takes a new version byte.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "alerts/alert_window.hpp"
+#include "alerts/alerts.hpp"
+
+namespace tw::alerts::detail {
+
+// One alert (rule, group, level): inactive -> pending -> firing -> (resolved) inactive.
+struct level_state {
+  enum class phase : uint8_t { inactive = 0, pending = 1, firing = 2 };
+  phase now = phase::inactive;
+  event_time since;                       // the first instant of the current run of "true"
+  std::optional<event_time> false_since;  // firing: the first instant it no longer held
+  bool notified = false;                  // firing: a firing event was emitted in this episode
+  event_time started_at;                  // the instant the episode's first firing was emitted
+  event_time last_notified;               // the last firing emitted (or repeat suppressed)
+  uint32_t repeat = 0;
+  std::optional<alert_event> last;        // the last firing event emitted, for firing()
+};
+
+struct group_state {
+  std::map<int64_t, bucket> buckets;  // bucket index (time / every) -> contents
+  std::vector<level_state> levels;    // one per level of the rule
+  event_time next = event_time::max();  // the next instant this group needs a decision
+};
+
+using group_key = std::vector<std::string>;  // label values in the rule's group_by order
+
+struct rule_state {
+  std::map<group_key, group_state> groups;
+  event_time evaluated_to = event_time::min();  // the last instant evaluated (or skipped as a no-op)
+  event_time next = event_time::max();          // min over the groups' next
+};
+
+std::string engine_key();
+std::string group_entry_key(std::string_view rule, const group_key& labels);
+// Splits a group entry key; false when it is not one.
+bool parse_group_key(std::string_view key, std::string& rule, group_key& labels);
+
+struct engine_entry {
+  event_time clock;
+  bool seen_fact = false;
+  std::vector<std::pair<std::string, event_time>> evaluated_to;  // per rule name
+};
+std::string encode_engine(const engine_entry& e);
+std::optional<engine_entry> decode_engine(std::string_view bytes);
+
+std::string encode_group(const group_state& g);
+std::optional<group_state> decode_group(std::string_view bytes);
+
+}  // namespace tw::alerts::detail
