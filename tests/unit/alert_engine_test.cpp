@@ -382,7 +382,7 @@ TEST_CASE("label sets beyond max_groups_per_rule fold into 'other'") {
   CHECK(engine.groups() == 3);
 }
 
-TEST_CASE("an inhibiting alert suppresses its targets' firings and repeats; announced targets still resolve") {
+TEST_CASE("an inhibiting alert suppresses its targets' firings and repeats, and announced targets still resolve") {
   alert_engine engine(rules_of(R"(alerts:
   - name: provider
     signal: {verdict_count: {statuses: [error]}}
