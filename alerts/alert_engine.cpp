@@ -373,7 +373,7 @@ struct alert_engine::impl {
     }
   }
 
-  // Evaluates every instant before w (rules whose kind `skip` names are left alone).
+  // Evaluates every instant before w; with skip_absence, absence rules are left where they are.
   std::vector<alert_event> run(event_time w, bool skip_absence, engine_counters& counters) {
     std::vector<alert_event> out;
     auto runs = [&](size_t r) { return !(skip_absence && list()[r].signal.kind == signal_kind::absence); };
