@@ -8,11 +8,20 @@
 // partial or error verdict (mailbox lane diagnostics), and the deletion of their queue items. A
 // crash anywhere re-judges what was not written, with the same result: judgement is a pure
 // function of the session and the rules.
+//
+// With alert rules, the same batch appends each verdict's alert fact to the alert queue (mailbox
+// lane alerts), and the queue's marks (the state stage's watermark) and dead-letter notes are
+// passed on there in queue order: a mark only once every session queued before it is judged, so
+// the alert stage's clock never passes a session it has not seen (state/queue_items.hpp).
+#include <deque>
 #include <memory>
+#include <set>
 #include <unordered_map>
 
 #include "actors/stages.hpp"
+#include "alerts/alerts.hpp"
 #include "model/log.hpp"
+#include "state/queue_items.hpp"
 #include "topics/contracts/session_json.hpp"
 #include "topics/contracts/verdict_json.hpp"
 
@@ -48,6 +57,9 @@ struct judge_state {
   std::unique_ptr<state::rate_limited_mailbox> queue;
   std::unique_ptr<state::outbox_writer> verdicts;
   std::unique_ptr<state::mailbox_writer> diagnoses;
+  std::unique_ptr<state::mailbox_writer> alert_queue;  // with alert rules only
+  std::set<uint64_t> in_flight_seqs;                   // sessions with the rule actors
+  std::deque<state::mailbox_item> held_marks;          // marks and notes behind them, in order
   // Summaries of handed-over sessions kept in memory, by queue sequence (read-back ones are
   // decoded instead).
   std::unordered_map<uint64_t, std::shared_ptr<const session_summary>> handed;
@@ -58,12 +70,14 @@ struct judge_state {
   rocksdb::WriteBatch batch;
   size_t batched = 0;
   std::vector<state::mailbox_item> batched_diagnoses;
+  std::vector<state::mailbox_item> batched_alert_items;
   uint64_t batched_verdicts[5] = {};
 };
 
 }  // namespace
 
-caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::actor diagnostic, caf::actor output,
+caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::actor diagnostic, caf::actor alerts,
+                          caf::actor output,
                           std::shared_ptr<state::store> store, judge_stage_config cfg, const clock* clk,
                           shared_ptr_t shared) {
   auto st = std::make_shared<judge_state>();
@@ -87,19 +101,31 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
     fail(s.message);
     return {};
   }
+  if (alerts) {
+    st->alert_queue = std::make_unique<state::mailbox_writer>(*store, state::mailbox_lane::alerts);
+    if (auto s = st->alert_queue->open(); !s.ok()) {
+      fail(s.message);
+      return {};
+    }
+  }
+  // Where the control goes once the work in hand is done: the alert stage passes it on.
+  caf::actor next = alerts ? alerts : diagnostic;
 
   // Writes what was judged since the last write, then tells the output and diagnostic stages.
   auto write = [=]() -> bool {
     if (st->batched == 0) return true;
     st->verdicts->save(st->batch);
     st->diagnoses->save(st->batch);
+    if (st->alert_queue) st->alert_queue->save(st->batch);
     auto s = store->db()->Write(store->write_options(), &st->batch);
     if (!s.ok()) {
       fail(state::store_status::from(s, "writing verdicts").message);
       return false;
     }
-    probe->judged += st->batched;
-    for (size_t i = 0; i < 5; ++i) probe->by_verdict[i] += st->batched_verdicts[i];
+    for (size_t i = 0; i < 5; ++i) {
+      probe->judged += st->batched_verdicts[i];  // marks and notes passed on are not judgements
+      probe->by_verdict[i] += st->batched_verdicts[i];
+    }
     self->send(output, outbox_end{state::outbox_lane::verdicts, st->verdicts->next()});
     if (!st->batched_diagnoses.empty()) {
       probe->diagnoses_requested += st->batched_diagnoses.size();
@@ -107,7 +133,14 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
       items->items = std::move(st->batched_diagnoses);
       self->send(diagnostic, items);
     }
+    if (!st->batched_alert_items.empty()) {
+      auto items = std::make_shared<alert_items>();
+      items->items = std::move(st->batched_alert_items);
+      items->queue_end = st->alert_queue->next();
+      self->send(alerts, items);
+    }
     st->batch.Clear();
+    st->batched_alert_items.clear();
     st->batched = 0;
     st->batched_diagnoses.clear();
     for (auto& n : st->batched_verdicts) n = 0;
@@ -123,6 +156,9 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
     if (judge::needs_diagnosis(v.status))
       st->batched_diagnoses.push_back(
           st->diagnoses->put(st->batch, encode_diagnosis_request(w.session_json, verdict_json), clk->now()));
+    if (st->alert_queue)
+      st->batched_alert_items.push_back(st->alert_queue->put(
+          st->batch, state::wrap_fact(alerts::encode_fact(alerts::make_fact(*w.session, v))), clk->now()));
     state::mailbox_item done;
     done.seq = w.seq;
     st->queue->done(st->batch, done);
@@ -137,6 +173,36 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
     st->queue->done(st->batch, item);
   };
 
+  // A mark or a dead-letter note goes on to the alert queue (as a mark, or as a fact) in the next
+  // write; without alert rules it is only deleted.
+  auto pass_on = [=](const state::mailbox_item& item) {
+    if (st->alert_queue) {
+      std::string payload;
+      if (state::kind_of(item.payload) == state::queue_item_kind::deadletter) {
+        auto note = state::decode_deadletter_note(item.payload);
+        if (!note) return drop(item, "an undecodable dead-letter note");
+        alerts::alert_fact f;
+        f.what = alerts::alert_fact::kind::deadletter;
+        f.at = note->at;
+        f.reason = note->reason;
+        payload = state::wrap_fact(alerts::encode_fact(f));
+      } else {
+        payload = item.payload;
+      }
+      st->batched_alert_items.push_back(st->alert_queue->put(st->batch, std::move(payload), clk->now()));
+    }
+    st->queue->done(st->batch, item);
+    ++st->batched;
+  };
+  // Marks and notes queued after every session still being judged are passed on in order.
+  auto pass_on_held = [=] {
+    while (!st->held_marks.empty() &&
+           (st->in_flight_seqs.empty() || st->held_marks.front().seq < *st->in_flight_seqs.begin())) {
+      pass_on(st->held_marks.front());
+      st->held_marks.pop_front();
+    }
+  };
+
   auto maybe_finish = [=] {
     if (!st->finishing || st->in_flight > 0) return;
     // At the end of a bounded input everything is judged first; at shutdown the queue stays
@@ -144,7 +210,7 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
     bool drain = st->finishing->what == control::kind::end_of_input;
     if (drain && !st->queue->idle()) return;
     if (!write()) return;
-    self->send(diagnostic, st->finishing);
+    self->send(next, st->finishing);
     st->finishing.reset();
     self->quit();
   };
@@ -163,6 +229,13 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
       wall_time retry_at;
       auto item = st->queue->take(clk->now(), retry_at);
       if (!item) break;
+      if (auto kind = state::kind_of(item->payload); kind == state::queue_item_kind::mark ||
+                                                     kind == state::queue_item_kind::deadletter) {
+        st->handed.erase(item->seq);
+        st->held_marks.push_back(std::move(*item));
+        pass_on_held();
+        continue;
+      }
       auto w = std::make_shared<judge_work>();
       w->seq = item->seq;
       if (auto it = st->handed.find(item->seq); it != st->handed.end()) {
@@ -179,11 +252,14 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
       }
       w->session_json = std::move(item->payload);
       ++st->in_flight;
+      st->in_flight_seqs.insert(w->seq);
       self->request(intent, caf::infinite, w)
           .then(
               [=](judge_work_ptr& judged) {
                 --st->in_flight;
+                st->in_flight_seqs.erase(judged->seq);
                 add_verdict(*judged);
+                pass_on_held();
                 // Write when a run ends (nothing more in hand) or is long enough.
                 if ((st->in_flight == 0 || st->batched >= max_per_write) && !write()) return;
                 schedule_pump();
@@ -192,7 +268,7 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
               [=](caf::error& e) { fail("judging a session: " + self->system().render(e)); });
       if (auto s = st->queue->refill(); !s.ok()) return fail(s.message);
     }
-    if (st->in_flight == 0 && !write()) return;  // only drops were batched
+    if (st->in_flight == 0 && !write()) return;  // only drops, marks or notes were batched
     maybe_finish();
   };
 

@@ -4,7 +4,10 @@
 //                 ──control─────►          ──control────────►             ──control─────►
 //   judge actor ──judge_work──► intent actor ──(delegated)──► fulfillment actor ──reply──► judge actor
 //   judge actor ──diagnosis_items──► diagnostic actor ──control──► output stage
-//   state / judge / diagnostic stage ──outbox_end──► output stage
+//   judge actor ──alert_items──► alert actor ──notification_items──► notifier actor
+//   judge actor ──control──► alert actor ──control──► notifier actor ──control──► diagnostic actor
+//     (the alert and notifier actors exist only with alert rules, and with a notification target)
+//   state / judge / diagnostic / alert stage ──outbox_end──► output stage
 //
 // Data and control travel the same path, so a control message (a rebalance, the end of a replay,
 // shutdown) is handled only after every batch sent before it. Batches are moved as shared
@@ -20,6 +23,7 @@
 #include <optional>
 #include <vector>
 
+#include "alerts/alerts.hpp"
 #include "model/kafka.hpp"
 #include "model/verdict.hpp"
 #include "model/watermark_record.hpp"
@@ -73,6 +77,22 @@ struct diagnosis_items {
 };
 using diagnosis_items_ptr = std::shared_ptr<diagnosis_items>;
 
+// judge actor → alert actor: facts and marks it enqueued durably (mailbox lane alerts,
+// state/queue_items.hpp). Items between the last hand-over and queue_end come from disk.
+struct alert_items {
+  std::vector<state::mailbox_item> items;
+  uint64_t queue_end = 0;
+};
+using alert_items_ptr = std::shared_ptr<alert_items>;
+
+// alert actor → notifier actor: alert events (tracewatch.alert.v1 JSON) it enqueued durably
+// (mailbox lane notifications), to send to Alertmanager and/or the alert webhook.
+struct notification_items {
+  std::vector<state::mailbox_item> items;
+  std::vector<alerts::alert_event> firing;  // sent once at start: what fires now (to re-send)
+};
+using notification_items_ptr = std::shared_ptr<notification_items>;
+
 // What the end of a bounded input reports back.
 struct end_report {
   uint64_t open_sessions = 0;
@@ -124,3 +144,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tw::actors::outbox_end)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tw::actors::judge_items_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tw::actors::judge_work_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tw::actors::diagnosis_items_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tw::actors::alert_items_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tw::actors::notification_items_ptr)

@@ -5,10 +5,12 @@
 #include <future>
 #include <iostream>
 #include <map>
+#include <numeric>
 #include <set>
 #include <thread>
 
 #include "actors/stages.hpp"
+#include "alerts/alert_rules.hpp"
 #include "config/values.hpp"
 #include "model/log.hpp"
 #include "topics/kafka/input_consumer.hpp"
@@ -80,11 +82,49 @@ std::optional<webhook::webhook_settings> webhook_settings_from(const config::set
   return w;
 }
 
+alerts::alert_rules_result load_alert_rules(const std::string& setting) {
+  if (setting == "off") return {};
+  if (setting == "builtin:scheduling") return alerts::builtin_alert_rules();
+  return alerts::load_alert_rules_file(setting);
+}
+
 std::optional<std::string> validate_webhook(const config::settings& s) {
   auto w = webhook_settings_from(s);
-  if (!w) return std::nullopt;
-  if (auto err = webhook::validate(*w)) return "webhook." + *err;  // validate() names the field first
+  if (w)
+    if (auto err = webhook::validate(*w)) return "webhook." + *err;  // validate() names the field first
+  if (auto n = notifier_settings_from(s))
+    if (auto err = alertmanager::validate(*n)) {
+      // validate() names the notifier_settings field; say the option instead.
+      for (const auto& [field, key] : {std::pair<std::string, std::string>{"delivery.", "notify."},
+                                       {"retry_", "notify.retry_"},
+                                       {"resend_interval", "alertmanager.resend_interval"}})
+        if (err->rfind(field, 0) == 0) return "alerts." + key + err->substr(field.size());
+      return "alerts." + *err;
+    }
   return std::nullopt;
+}
+
+std::optional<alertmanager::notifier_settings> notifier_settings_from(const config::settings& s) {
+  const auto& a = s.alerts;
+  if (a.alertmanager_url.empty() && a.webhook_url.empty()) return std::nullopt;
+  alertmanager::notifier_settings n;
+  if (!a.alertmanager_url.empty())
+    n.alertmanager = alertmanager::target_settings{a.alertmanager_url, a.alertmanager_headers};
+  if (!a.webhook_url.empty()) n.webhook = alertmanager::target_settings{a.webhook_url, a.webhook_headers};
+  n.delivery.timeout = a.timeout;
+  n.delivery.max_attempts = static_cast<int>(a.max_attempts);
+  n.delivery.backoff_initial = a.backoff_initial;
+  n.delivery.backoff_max = a.backoff_max;
+  n.delivery.retry_after_max = a.retry_after_max;
+  n.delivery.breaker_failures = static_cast<int>(a.breaker_failures);
+  n.delivery.breaker_cooldown = a.breaker_cooldown;
+  n.retry_initial = a.retry_initial;
+  n.retry_max = a.retry_max;
+  n.resend_interval = a.resend_interval;
+  n.payload.receiver = a.receiver;
+  n.payload.external_url = a.external_url;
+  n.payload.generator_url = a.generator_url;
+  return n;
 }
 
 namespace {
@@ -123,8 +163,9 @@ struct pipeline::impl : kafka::rebalance_listener {
   // Declared before the actor handles: handles must be released before the system goes away.
   std::unique_ptr<caf::actor_system_config> system_config;
   std::unique_ptr<caf::actor_system> system;
-  caf::actor importer, state_stage, judge, intent, fulfillment, diagnostic, output;
+  caf::actor importer, state_stage, judge, intent, fulfillment, diagnostic, alert_stage, notifier, output;
   std::shared_ptr<const judge::rule_set> rules;
+  std::shared_ptr<const alerts::alert_rule_set> alert_rules;  // null: alerts off, or no rule
   std::thread source;
   std::atomic<bool> stop{false};
   std::shared_ptr<std::promise<end_report>> done;
@@ -140,7 +181,7 @@ struct pipeline::impl : kafka::rebalance_listener {
   }
 
   void release_handles() {
-    importer = state_stage = judge = intent = fulfillment = diagnostic = output = caf::actor{};
+    importer = state_stage = judge = intent = fulfillment = diagnostic = alert_stage = notifier = output = caf::actor{};
   }
 
   run_result load_rules() {
@@ -148,6 +189,9 @@ struct pipeline::impl : kafka::rebalance_listener {
                                                              : judge::load_rules_file(settings.judge.rules);
     if (!r) return run_result{false, "judge.rules: " + r.error->to_string(), 0, {}};
     rules = r.rules;
+    auto a = load_alert_rules(settings.alerts.rules);
+    if (!a) return run_result{false, "alerts.rules: " + a.error->to_string(), 0, {}};
+    if (a.rules && alerts::rule_count(*a.rules) > 0) alert_rules = a.rules;
     return {};
   }
 
@@ -168,7 +212,7 @@ struct pipeline::impl : kafka::rebalance_listener {
 
   // The stages after the input: judge, diagnostic and output. `live`: rate limits and the
   // webhook apply (a bounded replay runs at full speed and calls nothing outside).
-  void spawn_judgement(bool live) {
+  void spawn_judgement(bool live, bool with_alerts) {
     system_config = std::make_unique<caf::actor_system_config>();
     // Two scheduler threads on two cores; the state, judge, diagnostic and output stages have
     // threads of their own.
@@ -183,6 +227,7 @@ struct pipeline::impl : kafka::rebalance_listener {
                                           output_stage_config_from(settings), shared);
     diagnostic = system->spawn<caf::detached>(diagnostic_actor, output, store, diagnostic_config_from(settings, rules, live),
                                               &clk, shared);
+    if (with_alerts) spawn_alerts(live);
     fulfillment = system->spawn(fulfillment_actor, rules);
     intent = system->spawn(intent_actor, fulfillment, rules);
     judge_stage_config jc;
@@ -190,13 +235,38 @@ struct pipeline::impl : kafka::rebalance_listener {
     jc.verdicts_topic = settings.topics.verdicts;
     jc.memory_queue = static_cast<size_t>(settings.diagnostics.memory_queue);
     jc.max_record_bytes = static_cast<size_t>(settings.output.max_record_bytes);
-    judge = system->spawn<caf::detached>(judge_actor, intent, diagnostic, output, store, jc, &clk, shared);
+    // Alerts need the state stage's clock marks: not for the judge command (spawn_stages sets it).
+    judge = system->spawn<caf::detached>(judge_actor, intent, diagnostic, alert_stage, output, store, jc, &clk, shared);
+  }
+
+  // The alert stage (with alert rules) and its notifier (live, with a target), before the judge
+  // stage that feeds them.
+  void spawn_alerts(bool live) {
+    if (!alert_rules) return;
+    auto targets = notifier_settings_from(settings);
+    if (live && targets)
+      notifier = system->spawn<caf::detached>(notifier_actor, diagnostic, store, *targets, &clk, shared);
+    alert_stage_config ac;
+    ac.rules = alert_rules;
+    ac.limits.max_groups_per_rule = static_cast<size_t>(settings.alerts.max_groups);
+    ac.limits.examples_max = static_cast<size_t>(settings.alerts.examples);
+    ac.alerts_topic = settings.topics.alerts;
+    ac.memory_queue = static_cast<size_t>(settings.diagnostics.memory_queue);
+    alert_stage = system->spawn<caf::detached>(alert_actor, notifier ? notifier : diagnostic, notifier, output, store,
+                                               ac, &clk, shared);
   }
 
   void spawn_stages(bool live) {
-    spawn_judgement(live);
+    spawn_judgement(live, /*with_alerts=*/true);
     state_stage_config sc;
     sc.engine = engine_config_from(settings);
+    sc.engine.alert_clock = alert_stage != caf::actor{};
+    if (alert_rules) {
+      // Every rule's instants are multiples of the greatest common divisor of their steps.
+      int64_t tick = 0;
+      for (const auto& r : alert_rules->rules()) tick = std::gcd(tick, r.every.count());
+      sc.engine.alert_tick = duration(tick);
+    }
     if (live) {
       // Only a live run decides on wall-clock evidence, and so records what it decided.
       sc.engine.watermarks_topic = settings.topics.watermarks;
@@ -608,6 +678,7 @@ run_result pipeline::run_replay(const replay_options& opts) {
   w->route(m.settings.topics.deadletter, opts.deadletter_out);
   w->route(m.settings.topics.verdicts, opts.verdicts_out);
   w->route(m.settings.topics.diagnostics, opts.diagnostics_out);
+  w->route(m.settings.topics.alerts, opts.alerts_out);
   m.writer = w;
   m.spawn_stages(/*live=*/false);
 
@@ -622,7 +693,7 @@ run_result pipeline::run_judge(const judge_options& opts) {
   w->route(m.settings.topics.verdicts, opts.verdicts_out);
   w->route(m.settings.topics.diagnostics, opts.diagnostics_out);
   m.writer = w;
-  m.spawn_judgement(/*live=*/false);
+  m.spawn_judgement(/*live=*/false, /*with_alerts=*/false);
   return m.end_bounded(m.feed_sessions(opts.input_path), false);
 }
 

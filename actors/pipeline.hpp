@@ -17,6 +17,7 @@
 
 #include "actors/output_stage.hpp"
 #include "config/settings.hpp"
+#include "alerts/alerts.hpp"
 #include "model/clock.hpp"
 #include "state/engine_probe.hpp"
 #include "state/mailbox.hpp"
@@ -48,11 +49,36 @@ struct diagnostic_probe {
   std::atomic<uint64_t> webhook_circuit_open{0};
 };
 
+struct alert_probe {
+  state::mailbox_probe queue;                     // facts and marks waiting for the alert stage
+  std::atomic<uint64_t> facts{0};                 // facts applied
+  std::atomic<uint64_t> marks{0};                 // clock marks applied
+  std::atomic<uint64_t> late{0};                  // facts older than a rule's last evaluated instant
+  std::atomic<uint64_t> revisions_ignored{0};     // verdicts of revision > 1 (a session counts once)
+  std::atomic<uint64_t> folded{0};                // facts whose labels were folded into "other"
+  std::atomic<uint64_t> inhibited{0};             // transitions not emitted (inhibition)
+  std::atomic<uint64_t> fired{0};                 // firing events emitted (repeats included)
+  std::atomic<uint64_t> resolved{0};              // resolved events emitted
+  std::atomic<uint64_t> firing_now{0};
+  std::atomic<uint64_t> groups{0};                // (rule, group) entries in memory
+  std::atomic<int64_t> clock_us{0};               // the alert stage's event-time clock
+  std::atomic<uint64_t> invalid{0};               // queue items that did not decode (logged, skipped)
+};
+
+struct notifier_probe {
+  state::mailbox_probe queue;                     // alert events waiting for delivery
+  std::atomic<uint64_t> delivered{0};
+  std::atomic<uint64_t> retries{0};               // deliveries that failed and wait for a retry
+  std::atomic<uint64_t> resent{0};                // firing alerts re-sent to Alertmanager
+};
+
 struct pipeline_probes {
   importer_probe importer;
   state::engine_probe engine;
   judge_probe judge;
   diagnostic_probe diagnostic;
+  alert_probe alerts;
+  notifier_probe notifier;
   output_probe output;
   std::atomic<int64_t> in_flight_records{0};  // consumed, not yet committed by the state stage
   std::atomic<uint64_t> pauses{0};            // times the consumer paused for backpressure
@@ -65,6 +91,7 @@ struct replay_options {
   std::ostream* deadletter_out = nullptr;  // null: dead letters are counted, not kept
   std::ostream* verdicts_out = nullptr;    // null: verdicts are counted, not kept
   std::ostream* diagnostics_out = nullptr;
+  std::ostream* alerts_out = nullptr;      // null: alert events are counted, not kept
   bool flush = false;               // complete the sessions still open at the end
   // A topic replay takes the watermark decisions the live run recorded (topics.watermarks) at the
   // positions it took them, so that it reproduces the live run. False: only the data decides.
@@ -86,7 +113,12 @@ struct run_result {
   std::vector<std::string> open_session_ids;  // the first few of them
 };
 
-// What the webhook.* options fail to say about a usable webhook (validated at start): a message
+// The alert rules `alerts.rules` names: `builtin:scheduling`, the `alerts` section of a YAML file,
+// or `off` (no rules and no error).
+alerts::alert_rules_result load_alert_rules(const std::string& setting);
+
+// What the webhook.* and alerts.* notification options fail to say about a usable webhook or alert
+// target (validated at start): a message
 // beginning with the option's key, or nullopt.
 std::optional<std::string> validate_webhook(const config::settings& s);
 

@@ -12,10 +12,12 @@
 #include "actors/messages.hpp"
 #include "actors/output_stage.hpp"
 #include "actors/pipeline.hpp"
+#include "alerts/alerts.hpp"
 #include "judge/judge.hpp"
 #include "model/bounds.hpp"
 #include "state/codec.hpp"
 #include "state/session_engine.hpp"
+#include "topics/alertmanager/notifier.hpp"
 #include "topics/webhook/webhook_client.hpp"
 #include "state/store.hpp"
 #include "topics/formats/formats.hpp"
@@ -69,7 +71,16 @@ struct judge_stage_config {
   size_t max_record_bytes = bounds::default_max_record_bytes;  // output.max_record_bytes
 };
 
+struct alert_stage_config {
+  std::shared_ptr<const alerts::alert_rule_set> rules;
+  alerts::engine_limits limits;
+  std::string alerts_topic;
+  size_t memory_queue = 1000;  // queue items held in memory; the rest are read back
+};
+
 std::optional<webhook::webhook_settings> webhook_settings_from(const config::settings& s);
+// The alerts.* notification targets; nullopt when neither Alertmanager nor a webhook is set.
+std::optional<alertmanager::notifier_settings> notifier_settings_from(const config::settings& s);
 
 struct diagnostic_stage_config {
   std::shared_ptr<const judge::rule_set> rules;
@@ -108,12 +119,22 @@ caf::behavior intent_actor(caf::event_based_actor* self, caf::actor fulfillment,
                            std::shared_ptr<const judge::rule_set> rules);
 caf::behavior fulfillment_actor(caf::event_based_actor* self, std::shared_ptr<const judge::rule_set> rules);
 // Detached (own thread): owns the judge queue and writes verdicts to RocksDB.
-caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::actor diagnostic, caf::actor output,
+// `alerts`: the alert stage, or none (no alert rules, or the judge command).
+caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::actor diagnostic, caf::actor alerts,
+                          caf::actor output,
                           std::shared_ptr<state::store> store, judge_stage_config cfg, const clock* clk,
                           shared_ptr_t shared);
 // Detached (own thread): the rate-limited diagnoses; the webhook call blocks.
 caf::behavior diagnostic_actor(caf::event_based_actor* self, caf::actor output, std::shared_ptr<state::store> store,
                                diagnostic_stage_config cfg, const clock* clk, shared_ptr_t shared);
+// Detached (own thread): owns the alert queue and the alert engine's state; writes alert events.
+// `next` receives the control once it is done (the notifier, or the diagnostic stage).
+caf::behavior alert_actor(caf::event_based_actor* self, caf::actor next, caf::actor notifier, caf::actor output,
+                          std::shared_ptr<state::store> store, alert_stage_config cfg, const clock* clk,
+                          shared_ptr_t shared);
+// Detached (own thread): owns the notification queue; the HTTP calls block.
+caf::behavior notifier_actor(caf::event_based_actor* self, caf::actor next, std::shared_ptr<state::store> store,
+                             alertmanager::notifier_settings settings, const clock* clk, shared_ptr_t shared);
 // The output stage's settings from the configuration: the dead-letter topic for undeliverable
 // records, output.max_record_bytes, output.stall_timeout.
 output_stage_config output_stage_config_from(const config::settings& s);

@@ -27,6 +27,7 @@ struct replay_args {
   std::optional<std::string> deadletter_out;
   std::optional<std::string> verdicts_out;
   std::optional<std::string> diagnostics_out;
+  std::optional<std::string> alerts_out;
   std::optional<std::string> state_dir; // keep state here (default: a temporary directory)
   bool flush = false;
   bool ignore_watermarks = false;       // --topic: the data alone decides
@@ -43,6 +44,15 @@ struct judge_args {
 int judge_command(const judge_args& a);
 int rules_check_command(const std::string& path);
 
+struct alerts_backtest_args {
+  config_source cfg;
+  std::string input;                    // sessions or verdicts, one per line; "-" for stdin
+  std::optional<std::string> rules;     // overrides alerts.rules
+  std::optional<std::string> against;   // previous rules: print the difference
+  std::optional<std::string> out;       // stdout when absent
+};
+int alerts_backtest_command(const alerts_backtest_args& a);
+
 struct demo_args {
   config_source cfg;
   std::optional<std::string> duration;  // e.g. "60s"; runs until interrupted when absent
@@ -51,6 +61,8 @@ struct demo_args {
   std::optional<std::string> brokers;   // use this cluster instead of the embedded one
   std::optional<std::string> state_dir;
   bool quiet = false;                   // no per-session lines (for tests and benchmarks)
+  std::string incident_at = "10s";      // the tool outage starts this long after the start
+  std::string incident_for = "25s";     // and lasts this long; 0s: no incident
 };
 int demo_command(const demo_args& a);
 

@@ -5,7 +5,12 @@
 //      Langfuse events to the input topic as the calls happen: tool successes and failures,
 //      transfers, hang-ups, abandoned calls, some out-of-order and duplicate events;
 //   3. the live pipeline, unchanged, with a short completion gap so results show within seconds;
-//   4. a Kafka consumer of the sessions topic printing each session as it closes.
+//   4. a Kafka consumer of the output topics printing each verdict as its call is judged, each
+//      diagnosis, and each alert as it fires and resolves.
+//
+// The calls include an incident: from --incident-at for --incident-for (10 s and 25 s by
+// default) most calls' tools fail, as when the booking system is down; the built-in alert rules
+// fire on it and resolve after it.
 #include <deque>
 #include <filesystem>
 #include <iomanip>
@@ -24,6 +29,7 @@
 #include "config/values.hpp"
 #include "model/log.hpp"
 #include "sim/call_generator.hpp"
+#include "topics/contracts/alert_json.hpp"
 #include "topics/contracts/diagnostic_json.hpp"
 #include "topics/contracts/session_json.hpp"
 #include "topics/contracts/verdict_json.hpp"
@@ -50,7 +56,8 @@ event_time wall_as_event_time() { return event_time::from_micros(system_clock::i
 
 // Produces the calls' messages when their time comes. Runs on its own thread.
 void generate(const std::string& brokers, const std::string& topic, double calls_per_second, uint64_t seed,
-              std::atomic<bool>& stop, shared_plans& plans, std::atomic<uint64_t>& calls_started) {
+              duration incident_at, duration incident_for, std::atomic<bool>& stop, shared_plans& plans,
+              std::atomic<uint64_t>& calls_started) {
   std::unique_ptr<kafka::output_producer> producer;
   if (auto st = kafka::output_producer::create(kafka::client_settings{brokers, {}}, producer); !st.ok()) {
     log::error("demo generator cannot produce", {{"error", st.message}});
@@ -60,6 +67,9 @@ void generate(const std::string& brokers, const std::string& topic, double calls
   opts.seed = seed;
   opts.turn_interval = std::chrono::milliseconds(1200);
   opts.max_shuffle = std::chrono::milliseconds(700);  // within time.max_out_of_orderness (1s)
+  const event_time began = wall_as_event_time();
+  opts.incident_start = began + incident_at;
+  opts.incident_end = opts.incident_start + incident_for;
   sim::call_generator gen(opts);
   using item = std::pair<int64_t, std::pair<std::string, std::string>>;  // send_at, (key, payload)
   std::priority_queue<item, std::vector<item>, std::greater<item>> queue;
@@ -140,6 +150,20 @@ void print_verdict(const verdict& v, const std::map<std::string, session_note>& 
   std::cout << line.str() << std::endl;
 }
 
+void print_alert(const alerts::alert_event& e) {
+  std::ostringstream line;
+  const bool firing = e.state == alerts::alert_state::firing;
+  line << clock_time() << "  ALERT " << (firing ? (e.repeat ? "REPEAT  " : "FIRING  ") : "RESOLVED") << " "
+       << upper(to_string(e.level)) << " " << e.rule;
+  for (const auto& [k, v] : e.labels) line << " " << k << "=" << v;
+  line << "\n            " << e.summary.substr(0, 160);
+  if (firing && !e.examples.empty()) {
+    line << "\n            e.g.";
+    for (const auto& id : e.examples) line << " " << id;
+  }
+  std::cout << line.str() << std::endl;
+}
+
 void print_diagnostic(const diagnostic& d) {
   std::ostringstream line;
   line << clock_time() << "    diagnosis of " << d.session_id << " (" << to_string(d.verdict) << "):";
@@ -155,7 +179,8 @@ void print_diagnostic(const diagnostic& d) {
 
 // Reads the output topics like any downstream consumer would, and prints verdicts and diagnostics.
 void print_output(const std::string& brokers, const config::settings& s, std::atomic<bool>& stop, shared_plans& plans,
-                  std::atomic<uint64_t>& verdicts_seen, std::atomic<uint64_t>& dead_letters_seen, bool quiet) {
+                  std::atomic<uint64_t>& verdicts_seen, std::atomic<uint64_t>& dead_letters_seen,
+                  std::atomic<uint64_t>& alerts_seen, bool quiet) {
   std::string err;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", brokers, err);
@@ -171,6 +196,7 @@ void print_output(const std::string& brokers, const config::settings& s, std::at
   for (const auto* topic : {&s.topics.sessions, &s.topics.verdicts, &s.topics.diagnostics})
     for (int p = 0; p < 4; ++p) parts.push_back(RdKafka::TopicPartition::create(*topic, p, RdKafka::Topic::OFFSET_BEGINNING));
   parts.push_back(RdKafka::TopicPartition::create(s.topics.deadletter, 0, RdKafka::Topic::OFFSET_BEGINNING));
+  parts.push_back(RdKafka::TopicPartition::create(s.topics.alerts, 0, RdKafka::Topic::OFFSET_BEGINNING));
   consumer->assign(parts);
   RdKafka::TopicPartition::destroy(parts);
   std::map<std::string, session_note> notes;
@@ -199,6 +225,11 @@ void print_output(const std::string& brokers, const config::settings& s, std::at
         ++verdicts_seen;
         if (!quiet) print_verdict(*v, notes, plans);
       }
+    } else if (topic == s.topics.alerts) {
+      if (auto e = decode_alert_json(payload)) {
+        ++alerts_seen;
+        if (!quiet) print_alert(*e);
+      }
     } else if (topic == s.topics.diagnostics) {
       if (auto d = decode_diagnostic_json(payload); d && !quiet) print_diagnostic(*d);
     }
@@ -216,6 +247,11 @@ int demo_command(const demo_args& a) {
       std::cerr << "tracewatch demo: --duration: '" << *a.duration << "' is not a duration (e.g. 60s, 5m)\n";
       return exit_usage;
     }
+  }
+  auto incident_at = config::parse_duration(a.incident_at), incident_for = config::parse_duration(a.incident_for);
+  if (!incident_at || !incident_for) {
+    std::cerr << "tracewatch demo: --incident-at and --incident-for take durations (e.g. 20s; 0s: no incident)\n";
+    return exit_usage;
   }
   if (!(a.calls_per_second > 0 && a.calls_per_second <= 1000)) {
     std::cerr << "tracewatch demo: --calls-per-second must be in (0, 1000]\n";
@@ -241,6 +277,7 @@ int demo_command(const demo_args& a) {
     cluster->create_topic(s->topics.verdicts, 4);
     cluster->create_topic(s->topics.diagnostics, 4);
     cluster->create_topic(s->topics.deadletter, 1);
+    cluster->create_topic(s->topics.alerts, 1);
   }
   s->kafka.bootstrap_servers = brokers;
 
@@ -264,6 +301,11 @@ int demo_command(const demo_args& a) {
             << ", min " << s->completion.min_traces << " turns\n"
             << "  rules:    " << s->judge.rules << "; diagnoses at most one per "
             << config::format_duration(s->diagnostics.interval) << "\n"
+            << "  alerts:   " << s->alerts.rules << " on " << s->topics.alerts << "; incident: tools fail "
+            << (incident_for->count() > 0 ? "from " + config::format_duration(*incident_at) + " for " +
+                                                config::format_duration(*incident_for)
+                                          : std::string("never"))
+            << "\n"
             << "  inspect:  kcat -b " << brokers << " -t " << s->topics.verdicts << " -C -e\n"
             << "Verdicts appear as the calls end (the first after ~15 s). Ctrl-C to stop.\n"
             << std::endl;
@@ -278,9 +320,12 @@ int demo_command(const demo_args& a) {
     }
     std::atomic<bool> stop{false};
     shared_plans plans;
-    std::atomic<uint64_t> calls{0}, verdicts{0}, dead_letters{0};
-    std::thread generator([&] { generate(brokers, s->topics.input.front(), a.calls_per_second, a.seed, stop, plans, calls); });
-    std::thread printer([&] { print_output(brokers, *s, stop, plans, verdicts, dead_letters, a.quiet); });
+    std::atomic<uint64_t> calls{0}, verdicts{0}, dead_letters{0}, alert_events{0};
+    std::thread generator([&] {
+      generate(brokers, s->topics.input.front(), a.calls_per_second, a.seed, *incident_at, *incident_for, stop, plans,
+               calls);
+    });
+    std::thread printer([&] { print_output(brokers, *s, stop, plans, verdicts, dead_letters, alert_events, a.quiet); });
     auto started_at = std::chrono::steady_clock::now();
     while (true) {
       if (wait_for_shutdown_signal(std::chrono::milliseconds(200))) break;
@@ -304,7 +349,9 @@ int demo_command(const demo_args& a) {
               << " partial, " << jp.by_verdict[3] << " error, " << jp.by_verdict[4] << " abandoned; "
               << pr.diagnostic.diagnosed << " diagnosed (" << pr.diagnostic.queue.depth() << " waiting), "
               << pr.engine.duplicates << " duplicate events dropped, " << pr.engine.pending_released
-              << " early observations attached, " << dead_letters << " dead letters.\n";
+              << " early observations attached, " << dead_letters << " dead letters; alerts: " << pr.alerts.fired
+              << " firing and " << pr.alerts.resolved << " resolved events (" << alert_events << " printed), "
+              << pr.alerts.firing_now << " firing at the end.\n";
     if (!r.ok) {
       std::cerr << "tracewatch demo: the pipeline failed: " << r.error << "\n";
       code = exit_failure;

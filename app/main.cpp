@@ -5,7 +5,8 @@
 //   tracewatch demo    [--duration 60s] ...                   embedded broker + synthetic calls
 //   tracewatch generate [-n EVENTS] [--topic T | -o FILE]     synthetic calls (load generator)
 //   tracewatch judge   SESSIONS [--rules FILE] [-o FILE]      judgement alone (backtesting rules)
-//   tracewatch rules   check FILE                             validate a rules file
+//   tracewatch rules   check FILE                             validate a rules file (judgement and alerts)
+//   tracewatch alerts  backtest HISTORY [--rules F] [--against F]  what alert rules would have fired
 //   tracewatch config  check|show|docs                        configuration tools
 #include <CLI/CLI.hpp>
 
@@ -53,6 +54,9 @@ int main(int argc, char** argv) {
                  "touches a live run's state)");
   rp->add_option("--verdicts-out", replay.verdicts_out, "Write verdicts here (otherwise only counted)");
   rp->add_option("--diagnostics-out", replay.diagnostics_out, "Write diagnostics here (otherwise only counted)");
+  rp->add_option("--alerts-out", replay.alerts_out,
+                 "Write alert events (tracewatch.alert.v1) here (otherwise only counted): a backtest of the alert "
+                 "rules on this history");
   rp->add_flag("--flush", replay.flush, "Complete the sessions still open at the end of the input");
   rp->add_flag("--ignore-watermarks", replay.ignore_watermarks,
                "With --topic: do not take the watermark decisions a live run of the same consumer group recorded "
@@ -78,6 +82,9 @@ int main(int argc, char** argv) {
   dm->add_option("--brokers", demo.brokers, "Use this Kafka cluster instead of the embedded one");
   dm->add_option("--state-dir", demo.state_dir, "Keep the state here (default: a temporary directory)");
   dm->add_flag("-q,--quiet", demo.quiet, "Print only the summary");
+  dm->add_option("--incident-at", demo.incident_at, "The tool outage starts this long after the start")
+      ->capture_default_str();
+  dm->add_option("--incident-for", demo.incident_for, "How long the tool outage lasts (0s: none)")->capture_default_str();
 
   generate_args gen;
   auto* gn = app.add_subcommand("generate", "Write synthetic calls (Langfuse events) to a file or a Kafka topic");
@@ -95,6 +102,19 @@ int main(int argc, char** argv) {
   std::string rules_path;
   auto* rules_check = rules->add_subcommand("check", "Validate a rules file; exit 2 names what is wrong and where");
   rules_check->add_option("file", rules_path, "Rules file (or builtin:scheduling)")->required();
+
+  auto* alerts_cmd = app.add_subcommand("alerts", "Alert tools");
+  alerts_cmd->require_subcommand(1);
+  alerts_backtest_args backtest;
+  auto* bt = alerts_cmd->add_subcommand(
+      "backtest", "What the alert rules would have fired and resolved on a history of sessions or verdicts "
+                  "(tracewatch.session.v1 or tracewatch.verdict.v1, one per line), in event time");
+  bt->add_option("input", backtest.input, "History file, one document per line; - for stdin")->required();
+  add_config_options(bt, backtest.cfg);
+  bt->add_option("-r,--rules", backtest.rules, "Alert rules to evaluate (overrides alerts.rules)");
+  bt->add_option("--against", backtest.against,
+                 "Previous alert rules: print the difference of their alert events ('-' only before, '+' only now)");
+  bt->add_option("-o,--out", backtest.out, "Write alert events (or the difference) here instead of stdout");
 
   auto* cfg = app.add_subcommand("config", "Configuration tools");
   cfg->require_subcommand(1);
@@ -115,6 +135,7 @@ int main(int argc, char** argv) {
   if (*rp) return replay_command(replay);
   if (*jd) return judge_command(judge);
   if (*rules_check) return rules_check_command(rules_path);
+  if (*bt) return alerts_backtest_command(backtest);
   if (*dm) return demo_command(demo);
   if (*gn) return generate_command(gen);
   if (*check) return config_check_command(check_cfg);

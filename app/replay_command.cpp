@@ -26,8 +26,8 @@ int replay_command(const replay_args& a) {
     s->state.dir = scratch->path();
   }
   output_file sessions(a.out, &std::cout), dead_letters(a.deadletter_out, nullptr), verdicts(a.verdicts_out, nullptr),
-      diagnostics(a.diagnostics_out, nullptr);
-  for (auto* f : {&sessions, &dead_letters, &verdicts, &diagnostics})
+      diagnostics(a.diagnostics_out, nullptr), alert_events(a.alerts_out, nullptr);
+  for (auto* f : {&sessions, &dead_letters, &verdicts, &diagnostics, &alert_events})
     if (!f->ok()) return exit_usage;
 
   actors::pipeline p(*s, system_clock::instance());
@@ -38,6 +38,7 @@ int replay_command(const replay_args& a) {
   opts.deadletter_out = dead_letters.stream();
   opts.verdicts_out = verdicts.stream();
   opts.diagnostics_out = diagnostics.stream();
+  opts.alerts_out = alert_events.stream();
   opts.flush = a.flush;
   opts.recorded_decisions = !a.ignore_watermarks;
   auto r = p.run_replay(opts);
@@ -50,6 +51,8 @@ int replay_command(const replay_args& a) {
              {"dead_letters", probes.engine.dead_letters.load()},
              {"verdicts", probes.judge.judged.load()},
              {"diagnostics", probes.diagnostic.diagnosed.load()},
+             {"alerts_fired", probes.alerts.fired.load()},
+             {"alerts_resolved", probes.alerts.resolved.load()},
              {"still_open", r.open_sessions}});
   if (!r.ok) {
     log::error("replay failed", {{"error", r.error}});

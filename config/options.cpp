@@ -209,6 +209,9 @@ std::vector<option_spec> build_table() {
                                      [](settings& s) -> auto& { return s.topics.diagnostics; },
                                      "Output topic for diagnostics of failed, partial and error verdicts "
                                      "(tracewatch.diagnostic.v1, keyed by session id)."));
+  t.push_back(nonempty_string_option("topics.alerts", "tracewatch.alerts",
+                                     [](settings& s) -> auto& { return s.topics.alerts; },
+                                     "Output topic for alert state changes (tracewatch.alert.v1, keyed by alert_id)."));
   t.push_back(nonempty_string_option(
       "topics.watermarks", "tracewatch.watermarks", [](settings& s) -> auto& { return s.topics.watermarks; },
       "Internal topic where a live run records each watermark decision the data alone does not determine "
@@ -425,6 +428,79 @@ std::vector<option_spec> build_table() {
                               "How long the open circuit breaker refuses calls before it lets one trial through."));
   t.push_back(map_option("webhook.headers", [](settings& s) -> auto& { return s.webhook.headers; },
                          "Extra HTTP headers sent with every webhook call (e.g. Authorization)."));
+
+  // --- alerts ---
+  t.push_back(nonempty_string_option(
+      "alerts.rules", "builtin:scheduling", [](settings& s) -> auto& { return s.alerts.rules; },
+      "The alert rules (docs/alerts.md): `builtin:scheduling` (the demo's clinic scheduling agent, compiled in), "
+      "the path of a YAML file whose `alerts` section holds them (it may be the judgement rules file), or `off`. "
+      "Checked at start; `tracewatch rules check` checks a file alone."));
+  t.push_back(integer_option("alerts.max_groups", "1000", 1, 1000000,
+                             "bounds memory: one runaway label value cannot create unbounded groups",
+                             [](settings& s) -> auto& { return s.alerts.max_groups; },
+                             "Label sets (groups) one alert rule tracks at most; facts of further groups are counted "
+                             "under the label value `other`."));
+  t.push_back(integer_option("alerts.examples", "5", 0, 100, "each alert event carries these as evidence; bounded "
+                             "so that an event stays small",
+                             [](settings& s) -> auto& { return s.alerts.examples; },
+                             "Session ids an alert event carries as examples of what it is about."));
+  // --- alerts: notifications (docs/notifications.md) ---
+  t.push_back(string_option("alerts.alertmanager.url", "", [](settings& s) -> auto& { return s.alerts.alertmanager_url; },
+                            "Optional: a Prometheus Alertmanager (base URL, e.g. http://alertmanager:9093) that receives "
+                            "every alert event, posted to <url>/api/v2/alerts through the durable notification queue "
+                            "(docs/notifications.md). Empty: none. Live runs only."));
+  t.push_back(map_option("alerts.alertmanager.headers", [](settings& s) -> auto& { return s.alerts.alertmanager_headers; },
+                         "Extra HTTP headers sent to Alertmanager (e.g. Authorization behind a proxy)."));
+  t.push_back(duration_option("alerts.alertmanager.resend_interval", "1m", micros(1000000), micros(3600LL * 1000000),
+                              "Alertmanager forgets a firing alert that is not re-sent within its resolve_timeout (5m by default)",
+                              [](settings& s) -> auto& { return s.alerts.resend_interval; },
+                              "Firing alerts are re-posted to Alertmanager this often (wall clock), as Prometheus does."));
+  t.push_back(string_option("alerts.webhook.url", "", [](settings& s) -> auto& { return s.alerts.webhook_url; },
+                            "Optional: every alert event is POSTed here in Alertmanager's webhook payload shape "
+                            "(docs/notifications.md). Empty: none. Live runs only."));
+  t.push_back(map_option("alerts.webhook.headers", [](settings& s) -> auto& { return s.alerts.webhook_headers; },
+                         "Extra HTTP headers sent to the alert webhook (e.g. Authorization)."));
+  t.push_back(string_option("alerts.webhook.receiver", "tracewatch", [](settings& s) -> auto& { return s.alerts.receiver; },
+                            "The webhook message's `receiver`."));
+  t.push_back(string_option("alerts.webhook.external_url", "", [](settings& s) -> auto& { return s.alerts.external_url; },
+                            "The webhook message's `externalURL` (a link to tracewatch)."));
+  t.push_back(string_option("alerts.notify.generator_url", "", [](settings& s) -> auto& { return s.alerts.generator_url; },
+                            "Each alert's `generatorURL` (omitted from Alertmanager posts when empty)."));
+  t.push_back(duration_option("alerts.notify.timeout", "5s", micros(10000), micros(600LL * 1000000),
+                              "bounds how long one attempt holds the notifier",
+                              [](settings& s) -> auto& { return s.alerts.timeout; },
+                              "Time limit of one notification POST (connect and response)."));
+  t.push_back(integer_option("alerts.notify.max_attempts", "4", 1, 100, "each attempt holds the notifier",
+                             [](settings& s) -> auto& { return s.alerts.max_attempts; },
+                             "POSTs per call to one target, the first included; after them the notification waits "
+                             "for alerts.notify.retry_initial (growing) and is tried again: it is never dropped."));
+  t.push_back(duration_option("alerts.notify.backoff_initial", "500ms", micros(1000), micros(600LL * 1000000),
+                              "the first wait before a retry within a call",
+                              [](settings& s) -> auto& { return s.alerts.backoff_initial; },
+                              "Wait before the first retry within a call; doubles per retry up to alerts.notify.backoff_max."));
+  t.push_back(duration_option("alerts.notify.backoff_max", "30s", micros(1000), micros(3600LL * 1000000),
+                              "caps the exponential backoff", [](settings& s) -> auto& { return s.alerts.backoff_max; },
+                              "Largest wait between retries within a call."));
+  t.push_back(duration_option("alerts.notify.retry_after_max", "1m", micros(1000), micros(3600LL * 1000000),
+                              "a server's Retry-After is honoured up to this",
+                              [](settings& s) -> auto& { return s.alerts.retry_after_max; },
+                              "Largest Retry-After (from a 429 or 503 answer) that is honoured."));
+  t.push_back(integer_option("alerts.notify.breaker_failures", "5", 1, 1000, "consecutive failed calls before the breaker opens",
+                             [](settings& s) -> auto& { return s.alerts.breaker_failures; },
+                             "Consecutive failed calls that open a target's circuit breaker."));
+  t.push_back(duration_option("alerts.notify.breaker_cooldown", "1m", micros(1000000), micros(86400LL * 1000000),
+                              "how long an open breaker waits before one trial call",
+                              [](settings& s) -> auto& { return s.alerts.breaker_cooldown; },
+                              "How long an open breaker refuses calls before it lets one trial through."));
+  t.push_back(duration_option("alerts.notify.retry_initial", "10s", micros(1000), micros(3600LL * 1000000),
+                              "the first wait before a notification no call delivered is tried again",
+                              [](settings& s) -> auto& { return s.alerts.retry_initial; },
+                              "Wait before trying again a notification that no call delivered; doubles per failure up "
+                              "to alerts.notify.retry_max."));
+  t.push_back(duration_option("alerts.notify.retry_max", "5m", micros(1000), micros(3600LL * 1000000),
+                              "also how late an alert can reach a target after the target recovers",
+                              [](settings& s) -> auto& { return s.alerts.retry_max; },
+                              "Largest wait before trying a notification again."));
 
   // --- output ---
   t.push_back(integer_option(

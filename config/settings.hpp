@@ -30,6 +30,7 @@ struct topic_settings {
   std::string verdicts;
   std::string diagnostics;
   std::string watermarks;
+  std::string alerts;
 };
 
 struct input_settings {
@@ -108,6 +109,27 @@ struct webhook_settings {
   std::map<std::string, std::string> headers;
 };
 
+struct alerts_settings {
+  std::string rules;              // builtin:scheduling | a path | off
+  int64_t max_groups = 0;         // per rule; more label sets fold into "other"
+  int64_t examples = 0;           // session ids per alert event
+  std::string alertmanager_url;   // empty: no Alertmanager
+  std::map<std::string, std::string> alertmanager_headers;
+  micros resend_interval{0};      // firing alerts are re-sent to Alertmanager this often
+  std::string webhook_url;        // empty: no alert webhook
+  std::map<std::string, std::string> webhook_headers;
+  std::string receiver, external_url, generator_url;  // payload fields
+  micros timeout{0};
+  int64_t max_attempts = 0;
+  micros backoff_initial{0};
+  micros backoff_max{0};
+  micros retry_after_max{0};
+  int64_t breaker_failures = 0;
+  micros breaker_cooldown{0};
+  micros retry_initial{0};        // a notification no call delivered waits this, doubling
+  micros retry_max{0};
+};
+
 struct output_settings {
   int64_t max_record_bytes = 0;  // the largest value of any output record
   micros stall_timeout{0};       // an output lane whose oldest record waits longer is stalled
@@ -131,6 +153,7 @@ struct settings {
   judge_settings judge;
   diagnostics_settings diagnostics;
   webhook_settings webhook;
+  alerts_settings alerts;
   output_settings output;
   log_settings log;
 };

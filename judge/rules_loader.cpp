@@ -243,7 +243,7 @@ class compiler {
                                 : "the top level must be a map (intents, fallback_intent, ...)");
       return nullptr;
     }
-    if (!r_.only_keys(root, "", {"intents", "intent_labels", "fallback_intent", "common_checks", "experts"}))
+    if (!r_.only_keys(root, "", {"intents", "intent_labels", "fallback_intent", "common_checks", "experts", "alerts"}))
       return nullptr;
 
     intent_spec fallback;

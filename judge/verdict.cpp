@@ -18,6 +18,7 @@ verdict make_verdict(const session_summary& s, const intent_result& intent, cons
   v.stats = s.stats;
   v.first_event_at = s.first_event_at;
   v.last_event_at = s.last_event_at;
+  v.closed_at = s.closed_at;
   v.reason = s.reason;
   v.rules_version = rules.version();
   return v;

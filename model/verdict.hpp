@@ -60,6 +60,7 @@ struct verdict {
   session_stats stats;
   event_time first_event_at;
   event_time last_event_at;
+  event_time closed_at;  // the completion point (session window.closed_at): an alert fact's time
   completion_reason reason = completion_reason::gap;
   std::string rules_version;  // identifies the rules that decided (a hash of the rules file)
 };

@@ -36,6 +36,9 @@ struct watermark_record {
   uint64_t seq = 0;      // per state directory, from 1, without gaps
   watermark_decision decision = watermark_decision::assign;
   event_time watermark;  // the processor watermark after the decision
+  // With alert rules: the alert stage's clock after the decision, which idleness moves on with
+  // the wall clock past the watermark (state/session_engine.hpp, alert_tick); min: none.
+  event_time alert_clock = event_time::min();
   std::vector<topic_partition> idle;                       // the idle partitions after it
   std::vector<std::pair<topic_partition, offset>> positions;  // next offset to consume, per partition
   wall_time recorded_at;  // informational: when the live run took it

@@ -394,6 +394,9 @@ void call_builder::draw_plan_and_facts(event_time start) {
   } else {
     plan_.outcome = call_outcome::fulfilled;
   }
+  if (start >= options_.incident_start && start < options_.incident_end && plan_.outcome != call_outcome::abandoned &&
+      rng_.chance(options_.incident_failure_fraction))
+    plan_.outcome = call_outcome::tool_failed;
   transient_failure_ = plan_.outcome == call_outcome::fulfilled && plan_.intent != call_intent::question &&
                        rng_.chance(0.12);
 
@@ -1062,7 +1065,8 @@ std::optional<std::string> validate(const generator_options& o) {
                                                       {"agent_error_fraction", o.agent_error_fraction},
                                                       {"duplicate_fraction", o.duplicate_fraction},
                                                       {"shuffle_fraction", o.shuffle_fraction},
-                                                      {"batch_fraction", o.batch_fraction}};
+                                                      {"batch_fraction", o.batch_fraction},
+                                                      {"incident_failure_fraction", o.incident_failure_fraction}};
   for (const auto& [name, value] : fractions) {
     if (!(value >= 0.0 && value <= 1.0)) return std::string(name) + ": must be in [0, 1]";
   }

@@ -137,6 +137,12 @@ struct generator_options {
   std::string end_marker = "hangup";
   // Prefix of every session, trace, observation and envelope id; non-empty, no whitespace.
   std::string id_prefix = "call";
+  // An incident (the demo's tool outage): a call starting in [incident_start, incident_end) has
+  // its tool fail (outcome tool_failed) with this probability, in [0, 1]. An empty window (the
+  // default) is no incident, and calls outside the window are drawn exactly as without one.
+  event_time incident_start = event_time::min();
+  event_time incident_end = event_time::min();
+  double incident_failure_fraction = 0.9;
 };
 
 // Names the first offending option and why, or nullopt when `o` is usable.

@@ -13,6 +13,8 @@
 //   value := u8(version = 1) svarint(enqueued_at, wall us) bytes(payload)
 //   lanes (on disk, never renumber): judge = 0 (written by the state stage),
 //                                    diagnostics = 1 (written by the judge stage)
+//                                    alerts = 2 (written by the judge stage: facts and marks)
+//                                    notifications = 3 (written by the alert stage)
 //
 // Thread-safety: a mailbox_writer belongs to its producer's thread, a rate_limited_mailbox to its
 // consumer's thread; the probe may be read from anywhere.
@@ -32,7 +34,7 @@
 
 namespace tw::state {
 
-enum class mailbox_lane : uint8_t { judge = 0, diagnostics = 1 };
+enum class mailbox_lane : uint8_t { judge = 0, diagnostics = 1, alerts = 2, notifications = 3 };
 
 struct mailbox_item {
   uint64_t seq = 0;

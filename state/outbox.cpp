@@ -11,6 +11,7 @@ std::string_view to_string(outbox_lane lane) {
     case outbox_lane::sessions: return "sessions";
     case outbox_lane::verdicts: return "verdicts";
     case outbox_lane::diagnostics: return "diagnostics";
+    case outbox_lane::alerts: return "alerts";
   }
   return "unknown";
 }

@@ -22,9 +22,9 @@
 namespace tw::state {
 
 // On disk: never renumber.
-enum class outbox_lane : uint8_t { sessions = 0, verdicts = 1, diagnostics = 2 };
+enum class outbox_lane : uint8_t { sessions = 0, verdicts = 1, diagnostics = 2, alerts = 3 };
 inline constexpr outbox_lane all_outbox_lanes[] = {outbox_lane::sessions, outbox_lane::verdicts,
-                                                   outbox_lane::diagnostics};
+                                                   outbox_lane::diagnostics, outbox_lane::alerts};
 std::string_view to_string(outbox_lane lane);  // "sessions", "verdicts", "diagnostics" (for logs)
 
 struct outbox_entry {

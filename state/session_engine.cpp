@@ -8,6 +8,7 @@
 #include "state/event_codec.hpp"
 #include "state/outbox.hpp"
 #include "state/keys.hpp"
+#include "state/queue_items.hpp"
 #include "topics/contracts/deadletter_json.hpp"
 #include "topics/contracts/observation_json.hpp"
 #include "topics/contracts/session_json.hpp"
@@ -157,6 +158,7 @@ store_status session_engine::open(wall_time now) {
     int64_t wm = r.svarint();
     if (!r.ok()) return store_status::corrupt("meta watermark");
     tracker_.restore_floor(event_time::from_micros(wm));
+    marked_ = event_time::from_micros(wm);  // the mark of that commit, if any, is in the queue
   } else if (!s.IsNotFound()) {
     return store_status::from(s, "reading the stored watermark");
   }
@@ -269,6 +271,7 @@ void session_engine::record_decision(watermark_decision d, wall_time now) {
   r.seq = ++decisions_;
   r.decision = d;
   r.watermark = tracker_.current();
+  r.alert_clock = alert_clock_;
   r.idle = tracker_.idle_partitions();
   // Away partitions too: they hold the watermark, so a replay must hold them at the same place.
   for (const auto& tp : tracker_.known_partitions()) {
@@ -365,7 +368,18 @@ store_status session_engine::tick(wall_time now, duration idle_timeout) {
       if (auto st = fire_due(); !st.ok()) return st;
     }
   }
-  if (tracker_.current() == before && !step.idle_changed) {
+  // The alert clock goes on through the quiet: just past the last alert instant the wall clock
+  // has reached. Only the alert stage sees it; the watermark stays where the sessions put it.
+  bool alert_clock_moved = false;
+  if (step.wall_target && cfg_.alert_clock && cfg_.alert_tick.count() > 0 && step.wall_target->micros() > 0) {
+    const int64_t tick = cfg_.alert_tick.count();
+    const event_time past_instant = event_time::from_micros((step.wall_target->micros() - 1) / tick * tick + 1);
+    if (past_instant > alert_clock_ && past_instant > tracker_.current()) {
+      alert_clock_ = past_instant;
+      alert_clock_moved = true;
+    }
+  }
+  if (tracker_.current() == before && !step.idle_changed && !alert_clock_moved) {
     // Nothing was decided; timers may still have fired that an earlier split batch left due.
     return batch_dirty() ? commit() : store_status{};
   }
@@ -378,6 +392,7 @@ store_status session_engine::apply_watermark_record(const watermark_record& r, w
   wall_now_ = now;
   tracker_.set_idle(r.idle);
   tracker_.raise_to(r.watermark);
+  alert_clock_ = std::max(alert_clock_, r.alert_clock);
   if (auto st = fire_due(); !st.ok()) return st;
   return commit();
 }
@@ -450,6 +465,12 @@ store_status session_engine::commit() {
     std::string v;
     writer(v).svarint(wm.micros());
     b->Put(store_.handle(cf::meta), meta_watermark, v);
+    // The alert stage's clock: the watermark, or where idleness moved it beyond.
+    const event_time alert_clock = std::max(wm, alert_clock_);
+    if (cfg_.alert_clock && !splitting_ && alert_clock > marked_) {
+      enqueue_for_judge(encode_mark(alert_clock));
+      marked_ = alert_clock;
+    }
     outbox_.save(*b);
     judge_queue_.save(*b);
     std::string c;
@@ -517,7 +538,11 @@ store_status session_engine::fire_due() {
     // offsets, what fired) and go on in a new one. The working set is gone with the commit, so
     // the timers still due are read back from the store, from the beginning.
     ++probe_.batches_split;
-    if (auto st = commit(); !st.ok()) return st;
+    // No mark for this part: the sessions still due close before the watermark it would say.
+    splitting_ = true;
+    auto st = commit();
+    splitting_ = false;
+    if (!st.ok()) return st;
     scanned_until_ = event_time::min();
     next_persisted_due_ = event_time::min();
   }
@@ -951,12 +976,16 @@ store_status session_engine::emit(const std::string& id, session_header& h, even
   h.last_reason = reason;
   outbox_.put(batch_, cfg_.sessions_topic, id, json);
   // Every emitted revision is judged: the judge stage takes it from this durable queue.
-  auto queued = judge_queue_.put(batch_, std::move(json), wall_now_);
-  // Beyond the bound the judge stage reads it back from its queue instead.
-  if (committed_judge_items_.size() + judge_items_.size() < cfg_.judge_handover_max)
-    judge_items_.push_back(judge_handover{std::move(queued), std::make_shared<const session_summary>(std::move(summary))});
+  enqueue_for_judge(std::move(json), std::make_shared<const session_summary>(std::move(summary)));
   ++probe_.revisions_emitted;
   return {};
+}
+
+void session_engine::enqueue_for_judge(std::string payload, std::shared_ptr<const session_summary> summary) {
+  auto queued = judge_queue_.put(batch_, std::move(payload), wall_now_);
+  // Beyond the bound the judge stage reads it back from its queue instead.
+  if (committed_judge_items_.size() + judge_items_.size() < cfg_.judge_handover_max)
+    judge_items_.push_back(judge_handover{std::move(queued), std::move(summary)});
 }
 
 store_status session_engine::seal(const std::string& id, session_header& h) {
@@ -999,6 +1028,10 @@ store_status session_engine::expire(const std::string& id, session_slot& slot) {
 void session_engine::dead_letter(const rejected_event& r, const record_position& pos, const std::string& key) {
   outbox_.put(batch_, cfg_.deadletter_topic, key, encode_deadletter_json(r, pos, cfg_.summary.max_record_bytes));
   ++probe_.dead_letters;
+  // For alerts a dead letter happens at the watermark of its batch; before any event time has
+  // been seen there is no such time, and it is not counted (docs/alerts.md).
+  if (cfg_.alert_clock && tracker_.current() != event_time::min())
+    enqueue_for_judge(encode_deadletter_note({tracker_.current(), std::string(to_string(r.code))}));
 }
 
 void session_engine::late(const observation& o, const consumed_record* from, const record_position* held_at,

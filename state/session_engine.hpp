@@ -84,6 +84,14 @@ struct engine_config {
   // become one huge write held in memory. Dues left unfired are durable timers (a crash fires
   // them after the restart, in the same order).
   size_t split_batch_bytes = 16u << 20;
+  // The alert stage's clock (state/queue_items.hpp): the judge queue also carries the watermark
+  // after each commit that moved it, and a note per dead letter. Off when no alert rule exists.
+  bool alert_clock = false;
+  // With alert_clock: while every input is idle the alert clock (not the watermark: sessions do
+  // not close early) moves on to just past the last multiple of this (the alert rules' evaluation
+  // step) that the wall clock allows, so that the quiet night reaches the alert stage. Recorded
+  // with the idle decisions, so that a replay moves it at the same input positions.
+  duration alert_tick{0};
 };
 
 // One consumed input message after parsing.
@@ -216,6 +224,8 @@ class session_engine {
   store_status held_events(const std::string& trace_id, std::vector<held_event>& out);
 
   void dead_letter(const rejected_event& r, const record_position& pos, const std::string& key);
+  // Appends to the judge queue; handed over in memory too while under judge_handover_max.
+  void enqueue_for_judge(std::string payload, std::shared_ptr<const session_summary> summary = nullptr);
   void late(const observation& o, const consumed_record* from, const record_position* held_at, std::string detail);
 
   bool is_end_marker(const observation& o) const;
@@ -251,6 +261,9 @@ class session_engine {
   mailbox_writer judge_queue_;                           // completed sessions to judge
   std::vector<judge_handover> judge_items_;              // enqueued in this batch
   std::vector<judge_handover> committed_judge_items_;    // enqueued by the last commit
+  event_time marked_ = event_time::min();                // the last watermark put into the judge queue
+  bool splitting_ = false;                               // committing part of a fire_due: no mark
+  event_time alert_clock_ = event_time::min();           // idleness moved the alert clock here
   uint64_t chunk_next_ = 0;                              // this batch's chunk number
   wall_time wall_now_;                                   // the processing clock, for queue metrics only
   std::string state_id_;                                 // identifies this state directory's history

@@ -21,6 +21,7 @@ const char* cf_name(cf c) {
     case cf::outbox: return "outbox";
     case cf::meta: return "meta";
     case cf::mailbox: return "mailbox";
+    case cf::alerts: return "alerts";
     case cf::count_: break;
   }
   return "?";

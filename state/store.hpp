@@ -13,13 +13,15 @@
 //   outbox          key := u8(lane) fixed64(sequence)                   value := outbox_entry (outbox.hpp)
 //   mailbox         key := u8(lane) fixed64(sequence)                   value := mailbox item (mailbox.hpp)
 //   meta            key := name                                         value := per key (session_engine.cpp)
+//   alerts          key := per entry (alerts/alert_engine.cpp)          value := alert engine state
 // A chunk is the events one batch added to one session (or held for one trace): one key per
 // session per batch, not per event, which is most of what makes the state stage fast. Chunk
 // numbers increase with every batch.
 // These layouts are on disk: never change a key grammar or reuse a kind byte.
 //
 // Thread-safety: RocksDB is thread-safe. The state stage is the only writer of every column
-// family except `outbox`, whose delivered entries the output stage deletes.
+// family except `outbox` (each lane has one writer; the output stage deletes delivered entries),
+// `mailbox` (likewise; each reader deletes what it is done with) and `alerts` (the alert stage's).
 #pragma once
 
 #include <rocksdb/db.h>
@@ -47,7 +49,7 @@ struct store_status {
   static store_status corrupt(const std::string& what) { return {store_errc::corruption, what}; }
 };
 
-enum class cf : size_t { sessions, events, pending, traces, session_traces, timers, offsets, outbox, meta, mailbox, count_ };
+enum class cf : size_t { sessions, events, pending, traces, session_traces, timers, offsets, outbox, meta, mailbox, alerts, count_ };
 
 struct store_options {
   std::string dir;

@@ -1,6 +1,7 @@
 // The output contracts (DESIGN.md §8, docs/topics.md): what encode_session_json and
 // encode_deadletter_json write must validate against docs/schemas/*.json, and the schemas must
 // be strict enough to refuse documents that break the contract.
+#include <cmath>
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -14,6 +15,7 @@
 #include "topics/contracts/deadletter_json.hpp"
 #include "topics/contracts/session_json.hpp"
 #include "topics/contracts/watermark_json.hpp"
+#include "topics/contracts/alert_json.hpp"
 
 using namespace tw;
 using nlohmann::json;
@@ -158,7 +160,8 @@ void check_strict_and_described(const json& schema, const std::string& at) {
 
 TEST_CASE("the contract schemas are strict and describe every field", "[contracts]") {
   for (const char* name : {"tracewatch.session.v1.json", "tracewatch.deadletter.v1.json", "tracewatch.verdict.v1.json",
-                           "tracewatch.diagnostic.v1.json", "tracewatch.watermark.v1.json"}) {
+                           "tracewatch.diagnostic.v1.json", "tracewatch.watermark.v1.json",
+                           "tracewatch.alert.v1.json"}) {
     std::ifstream in(std::string(TW_SOURCE_DIR "/docs/schemas/") + name);
     REQUIRE(in);
     const json schema = json::parse(in);
@@ -595,4 +598,48 @@ TEST_CASE("a session's content hash leaves out the revision number and nothing e
   const auto b = session_content_hash(encode_session_json(s));
   s.revision = 2;
   CHECK(session_content_hash(encode_session_json(s)) == b);
+}
+
+TEST_CASE("an alert event validates against tracewatch.alert.v1 and decodes to what was encoded", "[contracts]") {
+  alerts::alert_event e;
+  e.alert_id = "0123456789abcdef";
+  e.rule = "tool_error_spike";
+  e.state = alerts::alert_state::firing;
+  e.level = severity::critical;
+  e.labels = {{"intent", "book_appointment"}, {"tool", "schedule_appointment"}};
+  e.value = 0.875;
+  e.threshold = 0.6;
+  e.at = event_time::from_millis(1'740'000'060'000);
+  e.started_at = event_time::from_millis(1'740'000'030'000);
+  e.samples = 16;
+  e.repeat = 2;
+  e.examples = {"call-000001", "call-000002"};
+  e.summary = "schedule_appointment fails 87.5% of its calls";
+  const auto text = encode_alert_json(e);
+  INFO(text);
+  CHECK(test::contract_violations("tracewatch.alert.v1", text).empty());
+  std::string why;
+  auto back = decode_alert_json(text, &why);
+  INFO(why);
+  REQUIRE(back);
+  CHECK(back->labels == e.labels);
+  CHECK(back->level == severity::critical);
+  CHECK(back->repeat == 2);
+  CHECK(back->started_at == e.started_at);
+  CHECK(encode_alert_json(*back) == text);
+  // A value that could not be computed is null, and stays valid.
+  e.value = std::nan("");
+  e.state = alerts::alert_state::resolved;
+  const auto resolved = encode_alert_json(e);
+  CHECK(test::contract_violations("tracewatch.alert.v1", resolved).empty());
+  CHECK(std::isnan(decode_alert_json(resolved)->value));
+  // What is not the contract is refused, naming the member.
+  auto j = json::parse(text);
+  j["state"] = "pending";
+  CHECK_FALSE(decode_alert_json(j.dump(), &why));
+  CHECK(why == "state: not firing or resolved");
+  j = json::parse(text);
+  j.erase("started_at");
+  CHECK_FALSE(decode_alert_json(j.dump(), &why));
+  CHECK(why == "started_at: missing");
 }

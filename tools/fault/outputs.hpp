@@ -3,7 +3,8 @@
 // Identity of an output record:
 //   sessions, verdicts, diagnostics: (session_id, revision) — the contract's key and the revision
 //     a consumer keeps the highest of (docs/topics.md);
-//   dead letters: (source topic, partition, offset, index, reason).
+//   dead letters: (source topic, partition, offset, index, reason);
+//   alerts: (alert_id, started_at, state, repeat) — what a consumer deduplicates by.
 // Delivery is at-least-once with deterministic content, so a run may repeat a record with the
 // same bytes (a "repeat", allowed), but one identity must never carry two different payloads.
 //
@@ -12,7 +13,10 @@
 //   redundant  identities the run has and the reference does not (e.g. a revision 2 that a
 //              crash-free run never needed, or a dead letter it never wrote);
 //   changed    identities in both whose payloads differ, or that carry two different payloads
-//              within one run (conflicting);
+//              within one run (conflicting) — except a session (or its verdict) that one run
+//              closed because its input was idle and the other by its data, every other byte
+//              equal: that is counted apart (relabelled_idle) and allowed, because whether a
+//              partition went idle is wall-clock evidence that two live runs do not share;
 // and names the first of each with both payloads, and the JSON members that differ.
 #pragma once
 
@@ -26,7 +30,9 @@
 
 namespace tw::fault {
 
-enum class output_kind { sessions, verdicts, diagnostics, deadletter };
+enum class output_kind { sessions, verdicts, diagnostics, deadletter, alerts };
+inline constexpr output_kind all_output_kinds[] = {output_kind::sessions, output_kind::verdicts, output_kind::diagnostics,
+                                                   output_kind::deadletter, output_kind::alerts};
 const char* to_string(output_kind k);
 
 // One output topic of one run.
@@ -51,6 +57,7 @@ struct run_outputs {
   output_set verdicts{output_kind::verdicts};
   output_set diagnostics{output_kind::diagnostics};
   output_set deadletter{output_kind::deadletter};
+  output_set alerts{output_kind::alerts};
   output_set& of(output_kind k);
   const output_set& of(output_kind k) const;
 };
@@ -60,6 +67,9 @@ struct topic_difference {
   size_t reference_identities = 0, run_identities = 0;
   size_t reference_records = 0, run_records = 0;
   size_t lost = 0, redundant = 0, changed = 0;
+  // Closed because input was idle in one run and by its data in the other, otherwise equal:
+  // allowed, since idleness is wall-clock evidence (counted, not part of changed).
+  size_t relabelled_idle = 0;
   size_t conflicting_in_reference = 0, conflicting_in_run = 0;  // within one run (part of changed)
   size_t unreadable = 0;                                          // either run
   std::string first_lost, first_redundant, first_changed;        // identities

@@ -112,6 +112,7 @@ run_names names_for(const std::string& label, const std::string& work_dir) {
   n.verdicts = label + ".verdicts";
   n.diagnostics = label + ".diagnostics";
   n.deadletter = label + ".deadletter";
+  n.alerts = label + ".alerts";
   n.watermarks = label + ".watermarks";
   return n;
 }
@@ -120,7 +121,8 @@ std::vector<topic_spec> output_topics(const run_names& n, const output_partition
   std::vector<topic_spec> t{{n.sessions, p.sessions},
                             {n.verdicts, p.verdicts},
                             {n.diagnostics, p.diagnostics},
-                            {n.deadletter, p.deadletter}};
+                            {n.deadletter, p.deadletter},
+                            {n.alerts, p.alerts}};
   if (watermarks) t.push_back({n.watermarks, 1});
   return t;
 }
@@ -145,6 +147,7 @@ std::vector<std::string> run_argv(const run_command_line& c, const run_names& n)
   set("topics.verdicts=" + n.verdicts);
   set("topics.diagnostics=" + n.diagnostics);
   set("topics.deadletter=" + n.deadletter);
+  set("topics.alerts=" + n.alerts);
   if (c.watermarks) set(std::string(watermarks_option) + "=" + n.watermarks);
   for (const auto& kv : c.settings) set(kv);
   return a;
@@ -159,6 +162,7 @@ void run_tracker::take(std::vector<record>& records) {
     output_kind k = r.topic == names_.sessions     ? output_kind::sessions
                     : r.topic == names_.verdicts   ? output_kind::verdicts
                     : r.topic == names_.diagnostics ? output_kind::diagnostics
+                    : r.topic == names_.alerts      ? output_kind::alerts
                                                     : output_kind::deadletter;
     // Any new record counts as growth (a repeat too: the run is still delivering).
     outputs_.of(k).add(r.payload);
@@ -170,12 +174,15 @@ void run_tracker::take(std::vector<record>& records) {
 
 size_t run_tracker::poll(std::chrono::milliseconds wait) {
   std::vector<record> got;
-  size_t before = outputs_.sessions.by_identity.size() + outputs_.verdicts.by_identity.size() +
-                  outputs_.diagnostics.by_identity.size() + outputs_.deadletter.by_identity.size();
+  auto identities = [&] {
+    size_t n = 0;
+    for (auto kind : all_output_kinds) n += outputs_.of(kind).by_identity.size();
+    return n;
+  };
+  size_t before = identities();
   reader_.poll(wait, got);
   take(got);
-  return outputs_.sessions.by_identity.size() + outputs_.verdicts.by_identity.size() +
-         outputs_.diagnostics.by_identity.size() + outputs_.deadletter.by_identity.size() - before;
+  return identities() - before;
 }
 
 bool run_tracker::complete(const std::vector<sim::call_plan>& plans) const {

@@ -85,12 +85,12 @@ int64_t produce_input(const std::string& brokers, const topic_spec& topic, const
 // --- tracewatch runs ----------------------------------------------------------------------------
 struct run_names {
   std::string label;  // "reference", "chaos", ...
-  std::string state_dir, group, sessions, verdicts, diagnostics, deadletter, watermarks;
+  std::string state_dir, group, sessions, verdicts, diagnostics, deadletter, alerts, watermarks;
 };
 run_names names_for(const std::string& label, const std::string& work_dir);
 
 struct output_partitions {
-  int sessions = 32, verdicts = 16, diagnostics = 8, deadletter = 16;
+  int sessions = 32, verdicts = 16, diagnostics = 8, deadletter = 16, alerts = 4;
 };
 // The run's output topics (and its watermarks topic when `watermarks`).
 std::vector<topic_spec> output_topics(const run_names& n, const output_partitions& p, bool watermarks);
@@ -129,8 +129,9 @@ class run_tracker {
   const run_outputs& outputs() const { return outputs_; }
   size_t sessions_seen() const { return outputs_.sessions.latest_revision.size(); }
   size_t records_seen() const {
-    return outputs_.sessions.records + outputs_.verdicts.records + outputs_.diagnostics.records +
-           outputs_.deadletter.records;
+    size_t n = 0;
+    for (auto kind : all_output_kinds) n += outputs_.of(kind).records;
+    return n;
   }
 
  private:

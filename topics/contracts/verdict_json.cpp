@@ -83,6 +83,7 @@ std::string encode_verdict_json(const verdict& v) {
   json window;
   window["first_event_at"] = format_iso8601(v.first_event_at);
   window["last_event_at"] = format_iso8601(v.last_event_at);
+  window["closed_at"] = format_iso8601(v.closed_at);
   window["reason"] = to_string(v.reason);
   j["window"] = std::move(window);
   j["rules_version"] = v.rules_version;
@@ -218,9 +219,9 @@ bool read_verdict(reader& r, std::string_view text, verdict& v) {
     return false;
   v.revision = static_cast<uint32_t>(revision);
   const json& w = reader::at(j, "window");
-  return r.object(w, "window", {"first_event_at", "last_event_at", "reason"}) &&
+  return r.object(w, "window", {"first_event_at", "last_event_at", "closed_at", "reason"}) &&
          r.time(w, "window", "first_event_at", v.first_event_at) &&
-         r.time(w, "window", "last_event_at", v.last_event_at) &&
+         r.time(w, "window", "last_event_at", v.last_event_at) && r.time(w, "window", "closed_at", v.closed_at) &&
          r.choice(w, "window", "reason",
                   {completion_reason::gap, completion_reason::end_marker, completion_reason::max_duration,
                    completion_reason::flush, completion_reason::idle},

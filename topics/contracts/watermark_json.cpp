@@ -29,6 +29,7 @@ std::string encode_watermark_json(const watermark_record& r) {
   j["decision"] = to_string(r.decision);
   j["watermark_us"] = watermark_value(r.watermark);
   j["watermark"] = r.watermark == event_time::min() ? json(nullptr) : json(format_iso8601(r.watermark));
+  j["alert_clock_us"] = watermark_value(r.alert_clock);
   json idle = json::array();
   for (const auto& tp : r.idle) idle.push_back(partition_ref(tp));
   j["idle"] = std::move(idle);
@@ -55,12 +56,14 @@ std::optional<watermark_record> decode_watermark_json(std::string_view text, std
   };
   json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return fail("not JSON");
+  // Records written before alerts existed have no alert clock.
+  if (j.is_object() && !j.contains("alert_clock_us")) j["alert_clock_us"] = nullptr;
   watermark_record r;
   std::string schema, decision;
   uint64_t seq = 0;
   event_time recorded;
-  if (!rd.object(j, "", {"schema", "group", "state_id", "seq", "decision", "watermark_us", "watermark", "idle",
-                         "positions", "recorded_at"}) ||
+  if (!rd.object(j, "", {"schema", "group", "state_id", "seq", "decision", "watermark_us", "watermark",
+                         "alert_clock_us", "idle", "positions", "recorded_at"}) ||
       !rd.text(j, "", "schema", schema))
     return fail(rd.error());
   if (schema != watermark_schema_v1) return fail("schema: not " + std::string(watermark_schema_v1));
@@ -85,6 +88,10 @@ std::optional<watermark_record> decode_watermark_json(std::string_view text, std
   } else {
     return fail("watermark_us: neither null nor an integer");
   }
+  const json& ac = contracts_detail::reader::at(j, "alert_clock_us");
+  if (ac.is_null()) r.alert_clock = event_time::min();
+  else if (ac.is_number_integer()) r.alert_clock = event_time::from_micros(ac.get<int64_t>());
+  else return fail("alert_clock_us: neither null nor an integer");
   auto read_partition = [&](const json& e, const std::string& path, bool with_offset) -> bool {
     if (!rd.object(e, path, with_offset ? std::initializer_list<const char*>{"topic", "partition", "offset"}
                                         : std::initializer_list<const char*>{"topic", "partition"}))
