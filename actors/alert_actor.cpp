@@ -11,6 +11,8 @@
 // The clock is the marks: facts carry their event time, marks the watermark of the state stage
 // (state/queue_items.hpp). The engine evaluates fixed event-time instants, so the events do not
 // depend on how the marks fall — live, replayed, or after a restart.
+#include <time.h>
+
 #include <memory>
 
 #include "actors/stages.hpp"
@@ -24,6 +26,11 @@ namespace {
 
 // Queue items applied per write at most, so that control messages are not kept waiting.
 constexpr size_t max_per_write = 4096;
+// Every write carries the state of every group visited since the last one, so the stage gathers
+// items for a moment before it writes rather than writing per hand-over (measured: a write per
+// hand-over made the stage 38% of a replay's CPU). Alerts are late by at most this much.
+constexpr size_t gather_items = 1024;
+constexpr auto gather_wait = std::chrono::milliseconds(50);
 
 struct alert_stage_state {
   std::unique_ptr<alerts::alert_engine> engine;
@@ -33,6 +40,13 @@ struct alert_stage_state {
   bool pump_pending = false;
   control_ptr finishing;
 };
+
+// CPU time of the calling thread, in microseconds (the stage's share of the pipeline's CPU).
+uint64_t thread_cpu_us() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
+}
 
 // Loads the engine's state as the last write left it.
 state::store_status restore_engine(state::store& store, alerts::alert_engine& engine) {
@@ -147,7 +161,8 @@ caf::behavior alert_actor(caf::event_based_actor* self, caf::actor next, caf::ac
   auto schedule_pump = [=] {
     if (st->pump_pending) return;
     st->pump_pending = true;
-    self->send(self, pump_atom::value);
+    if (!st->finishing && probe->queue.depth() < gather_items) self->delayed_send(self, gather_wait, pump_atom::value);
+    else self->send(self, pump_atom::value);
   };
 
   auto finish = [=] {
@@ -161,6 +176,7 @@ caf::behavior alert_actor(caf::event_based_actor* self, caf::actor next, caf::ac
     // At shutdown the queue stays durable for the next start; at the end of a bounded input it is
     // drained first.
     if (st->finishing && st->finishing->what == control::kind::shutdown) return finish();
+    const uint64_t cpu_at_start = thread_cpu_us();
     rocksdb::WriteBatch batch;
     std::vector<alerts::alert_event> events;
     size_t taken = 0;
@@ -173,6 +189,7 @@ caf::behavior alert_actor(caf::event_based_actor* self, caf::actor next, caf::ac
       st->queue->done(batch, *item);
     }
     if (!write(batch, events)) return;
+    probe->cpu_us += thread_cpu_us() - cpu_at_start;
     if (taken == max_per_write) return schedule_pump();
     if (st->finishing && st->queue->idle()) finish();
   };

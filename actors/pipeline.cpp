@@ -190,7 +190,7 @@ struct pipeline::impl : kafka::rebalance_listener {
     if (!r) return run_result{false, "judge.rules: " + r.error->to_string(), 0, {}};
     rules = r.rules;
     auto a = load_alert_rules(settings.alerts.rules);
-    if (!a) return run_result{false, "alerts.rules: " + a.error->to_string(), 0, {}};
+    if (a.error) return run_result{false, "alerts.rules: " + a.error->to_string(), 0, {}};
     if (a.rules && alerts::rule_count(*a.rules) > 0) alert_rules = a.rules;
     return {};
   }

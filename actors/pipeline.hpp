@@ -63,6 +63,7 @@ struct alert_probe {
   std::atomic<uint64_t> groups{0};                // (rule, group) entries in memory
   std::atomic<int64_t> clock_us{0};               // the alert stage's event-time clock
   std::atomic<uint64_t> invalid{0};               // queue items that did not decode (logged, skipped)
+  std::atomic<uint64_t> cpu_us{0};                // CPU time of the alert stage's thread at work
 };
 
 struct notifier_probe {

@@ -120,10 +120,16 @@ struct alert_engine::impl {
     return it->second;
   }
 
-  void wake(size_t r, const group_key& key, group_state& g, event_time at) {
+  // A flag per group rather than a set of keys: marking is on the path of every visit.
+  void mark(size_t r, group_state& g) {
+    g.dirty = true;
+    state[r].any_dirty = true;
+  }
+
+  void wake(size_t r, group_state& g, event_time at) {
     g.next = std::min(g.next, at);
     state[r].next = std::min(state[r].next, g.next);
-    dirty.insert({r, key});
+    mark(r, g);
   }
 
   // Returns whether the fact was late for a rule it feeds.
@@ -139,7 +145,7 @@ struct alert_engine::impl {
         // stretch after it fires even if no fact ever fed the rule.
         bool created = false;
         group_state& g = group(r, {}, created);
-        if (created || rs.evaluated_to == event_time::min()) wake(r, {}, g, std::max(bucket_end, instant_after(r)));
+        if (created || rs.evaluated_to == event_time::min()) wake(r, g, std::max(bucket_end, instant_after(r)));
       }
       auto samples = samples_of(f, rule);
       if (samples.empty()) continue;
@@ -158,8 +164,8 @@ struct alert_engine::impl {
         bool created = false;
         group_state& g = group(r, key, created);
         if (!s.what.empty()) add(g.buckets[bucket_of(f.at, rule.every)], s.what, limits.examples_max);
-        if (!s.what.empty() || created) wake(r, key, g, bucket_end);
-        else dirty.insert({r, key});
+        if (!s.what.empty() || created) wake(r, g, bucket_end);
+        else mark(r, g);
       }
     }
     return late;
@@ -176,9 +182,9 @@ struct alert_engine::impl {
   decision decide(const alert_rule& rule, const group_state& g, event_time e) const {
     decision d;
     const auto cur = window_of(rule, e, 0);
-    window_sum w = sum_buckets(g.buckets, cur.from, cur.to, limits.examples_max);
+    // Examples only when an event is made (examples_of): most visits emit nothing.
+    window_sum w = sum_buckets(g.buckets, cur.from, cur.to, 0);
     d.signal = value_of(rule, w);
-    for (auto& x : w.examples) d.examples.push_back(std::move(x.session_id));
     const bool absence = rule.signal.kind == signal_kind::absence;
     bool usable = absence || (d.signal.defined && d.signal.samples > 0 && d.signal.samples >= rule.min_samples);
     double compared = d.signal.value;
@@ -200,6 +206,15 @@ struct alert_engine::impl {
     }
     for (const auto& level : rule.levels) d.holds.push_back(usable && compare(level.op, compared, level.threshold));
     return d;
+  }
+
+  // The evidence of the window that decided at e.
+  std::vector<std::string> examples_of(const alert_rule& rule, const group_state& g, event_time e) const {
+    const auto cur = window_of(rule, e, 0);
+    std::vector<std::string> out;
+    for (auto& x : sum_buckets(g.buckets, cur.from, cur.to, limits.examples_max).examples)
+      out.push_back(std::move(x.session_id));
+    return out;
   }
 
   // Drops the buckets no later instant looks at.
@@ -275,6 +290,7 @@ struct alert_engine::impl {
   struct visit {
     size_t rule;
     const group_key* key;
+    group_state* g;  // map nodes stay put: groups are dropped only after every visit (finish)
     decision d;
     std::vector<change> changes;  // per level
   };
@@ -340,12 +356,18 @@ struct alert_engine::impl {
   // Phase 2 for one visit: what is emitted, after every rule decided at this instant.
   void emit(visit& v, event_time e, std::vector<alert_event>& out, engine_counters& counters) {
     const alert_rule& rule = list()[v.rule];
-    group_state& g = state[v.rule].groups.at(*v.key);
+    group_state& g = *v.g;
+    bool examples = false;
+    auto with_examples = [&]() -> const decision& {
+      if (!examples) v.d.examples = examples_of(rule, g, e);
+      examples = true;
+      return v.d;
+    };
     for (size_t i = 0; i < g.levels.size(); ++i) {
       level_state& l = g.levels[i];
       if (v.changes[i] == change::resolved) {
         // Resolved even under inhibition: a firing that was announced must be closed.
-        if (l.notified) out.push_back(make_event(rule, *v.key, i, v.d, alert_state::resolved, e, l));
+        if (l.notified) out.push_back(make_event(rule, *v.key, i, with_examples(), alert_state::resolved, e, l));
         else counters.inhibited += 1;
         l = level_state{};
         continue;
@@ -368,7 +390,7 @@ struct alert_engine::impl {
         l.repeat += 1;
       }
       l.last_notified = e;
-      l.last = make_event(rule, *v.key, i, v.d, alert_state::firing, e, l);
+      l.last = make_event(rule, *v.key, i, with_examples(), alert_state::firing, e, l);
       out.push_back(*l.last);
     }
   }
@@ -389,9 +411,15 @@ struct alert_engine::impl {
         for (auto& [key, g] : state[r].groups) {
           if (g.next > e) continue;
           counters.evaluations += 1;
-          visit v{r, &key, decide(rule, g, e), {}};
-          for (size_t i = 0; i < g.levels.size(); ++i) v.changes.push_back(step(rule, g.levels[i], v.d.holds[i], e));
-          visits.push_back(std::move(v));
+          visit v{r, &key, &g, decide(rule, g, e), {}};
+          // Phase 2 only has work where a level changed or fires (a repeat, an announcement):
+          // most visits of most groups decide nothing, and are not kept.
+          bool matters = false;
+          for (size_t i = 0; i < g.levels.size(); ++i) {
+            v.changes.push_back(step(rule, g.levels[i], v.d.holds[i], e));
+            matters = matters || v.changes.back() != change::none || g.levels[i].now == phase::firing;
+          }
+          if (matters) visits.push_back(std::move(v));
         }
       }
       for (auto& v : visits) emit(v, e, out, counters);
@@ -414,12 +442,13 @@ struct alert_engine::impl {
       if (g.next <= e) {
         prune(rule, g, e);
         g.next = next_visit(rule, g, e);
-        dirty.insert({r, it->first});
+        mark(r, g);
       }
       const bool idle = g.buckets.empty() && std::all_of(g.levels.begin(), g.levels.end(),
                                                          [](const level_state& l) { return l.now == phase::inactive; });
       if (idle && rule.signal.kind != signal_kind::absence) {
-        dirty.insert({r, it->first});
+        rs.dropped.push_back(it->first);
+        rs.any_dirty = true;
         it = rs.groups.erase(it);
         continue;
       }
@@ -435,7 +464,6 @@ struct alert_engine::impl {
   event_time clock;
   bool seen_fact = false;
   bool engine_dirty = false;
-  std::set<std::pair<size_t, group_key>> dirty;  // changed or dropped since take_changes
 };
 
 alert_engine::alert_engine(std::shared_ptr<const alert_rule_set> rules, engine_limits limits)
@@ -517,14 +545,21 @@ void alert_engine::take_changes(const change_fn& out) {
     out(detail::engine_key(), detail::encode_engine(e));
     impl_->engine_dirty = false;
   }
-  for (const auto& [r, key] : impl_->dirty) {
-    const auto& groups = impl_->state[r].groups;
-    auto it = groups.find(key);
-    const std::string k = detail::group_entry_key(impl_->list()[r].name, key);
-    if (it == groups.end()) out(k, std::nullopt);
-    else out(k, detail::encode_group(it->second));
+  for (size_t r = 0; r < impl_->state.size(); ++r) {
+    auto& rs = impl_->state[r];
+    if (!rs.any_dirty) continue;
+    const auto& name = impl_->list()[r].name;
+    // Deletions first: a group dropped and created again since the last call is written after.
+    for (const auto& key : rs.dropped)
+      if (!rs.groups.count(key)) out(detail::group_entry_key(name, key), std::nullopt);
+    rs.dropped.clear();
+    for (auto& [key, g] : rs.groups) {
+      if (!g.dirty) continue;
+      out(detail::group_entry_key(name, key), detail::encode_group(g));
+      g.dirty = false;
+    }
+    rs.any_dirty = false;
   }
-  impl_->dirty.clear();
 }
 
 std::optional<std::string> alert_engine::restore(const std::vector<std::pair<std::string, std::string>>& entries) {

@@ -45,6 +45,7 @@ struct group_state {
   std::map<int64_t, bucket> buckets;  // bucket index (time / every) -> contents
   std::vector<level_state> levels;    // one per level of the rule
   event_time next = event_time::max();  // the next instant this group needs a decision
+  bool dirty = false;                   // changed since take_changes (not encoded)
 };
 
 using group_key = std::vector<std::string>;  // label values in the rule's group_by order
@@ -53,6 +54,9 @@ struct rule_state {
   std::map<group_key, group_state> groups;
   event_time evaluated_to = event_time::min();  // the last instant evaluated (or skipped as a no-op)
   event_time next = event_time::max();          // min over the groups' next
+  // Since take_changes (not encoded): whether a group is dirty, and the groups dropped.
+  bool any_dirty = false;
+  std::vector<group_key> dropped;
 };
 
 std::string engine_key();

@@ -53,6 +53,8 @@ int replay_command(const replay_args& a) {
              {"diagnostics", probes.diagnostic.diagnosed.load()},
              {"alerts_fired", probes.alerts.fired.load()},
              {"alerts_resolved", probes.alerts.resolved.load()},
+             {"alert_groups", probes.alerts.groups.load()},
+             {"alert_stage_cpu_ms", probes.alerts.cpu_us.load() / 1000},
              {"still_open", r.open_sessions}});
   if (!r.ok) {
     log::error("replay failed", {{"error", r.error}});

@@ -258,6 +258,7 @@ struct call_facts {
   std::string existing_slot, existing_day, existing_appointment;  // cancel/reschedule
   std::string new_appointment;          // book
   const model_price* model = &mini_model;
+  std::string agent = "clinic-scheduler";  // metadata `agent`: one of options.agents
 };
 
 std::string two_digits(int v) {
@@ -414,6 +415,12 @@ void call_builder::draw_plan_and_facts(event_time start) {
   f.provider = rng_.pick(providers);
   f.insurance = rng_.pick(insurers);
   f.model = rng_.chance(0.15) ? &large_model : &mini_model;
+  if (options_.agents > 1) {  // drawn only then: one agent leaves every other draw as it was
+    char agent[48];
+    std::snprintf(agent, sizeof agent, "clinic-scheduler-%04lld",
+                  static_cast<long long>(rng_.between(0, static_cast<int64_t>(options_.agents) - 1)));
+    f.agent = agent;
+  }
 
   const int64_t today = start.millis() / ms_per_day;
   const int target = static_cast<int>(rng_.between(1, 5));  // Monday..Friday
@@ -884,7 +891,7 @@ std::vector<pending_event> call_builder::render_turn(const turn_spec& spec, int 
       .field("output", reply)
       .key("metadata")
       .open_object()
-      .field("agent", "clinic-scheduler")
+      .field("agent", facts_.agent)
       .field("channel", "voice")
       .field("turn", n)
       .close_object()
@@ -1074,6 +1081,7 @@ std::optional<std::string> validate(const generator_options& o) {
     return std::string(
         "abandoned_fraction + tool_failure_fraction + transfer_fraction + agent_error_fraction: must not exceed 1");
   if (o.max_shuffle.count() < 0) return std::string("max_shuffle: must not be negative");
+  if (o.agents < 1 || o.agents > 100000) return std::string("agents: must be in 1..100000");
   if (o.turn_interval < std::chrono::milliseconds(1)) return std::string("turn_interval: must be at least 1 ms");
   if (o.end_marker.empty()) return std::string("end_marker: must not be empty");
   if (o.id_prefix.empty()) return std::string("id_prefix: must not be empty");

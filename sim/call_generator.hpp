@@ -143,6 +143,9 @@ struct generator_options {
   event_time incident_start = event_time::min();
   event_time incident_end = event_time::min();
   double incident_failure_fraction = 0.9;
+  // Agents the calls are spread over (metadata `agent`): 1 is "clinic-scheduler"; more are
+  // "clinic-scheduler-0000" ... drawn per call (the alert benchmark's 1,000 groups). 1..100000.
+  uint32_t agents = 1;
 };
 
 // Names the first offending option and why, or nullopt when `o` is usable.

@@ -297,7 +297,9 @@ int run(const options& o) {
     if (naming == 0) problems.push_back(fault + ": no warn line during the outage says the brokers are away");
     if (back == 0) problems.push_back(fault + ": no line after the outage says the brokers are reachable again");
 
-    auto diff = compare(ref_out.outputs(), out.outputs());
+    run_outputs ref_outputs = ref_out.outputs(), fault_outputs = out.outputs();
+    print(same_alert_horizon(ref_outputs, fault_outputs), "reference", fault, stdout);
+    auto diff = compare(ref_outputs, fault_outputs);
     print(diff, "reference", fault, stdout);
     auto plans = check_plans(out.outputs().sessions, input.plans);
     print(plans, fault, stdout);

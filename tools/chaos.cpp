@@ -328,7 +328,9 @@ int run(const options& o) {
 
   ref_out.read_to_end();
   chaos_out.read_to_end();
-  auto diff = compare(ref_out.outputs(), chaos_out.outputs());
+  run_outputs ref_outputs = ref_out.outputs(), chaos_outputs = chaos_out.outputs();
+  print(same_alert_horizon(ref_outputs, chaos_outputs), "reference", "chaos", stdout);
+  auto diff = compare(ref_outputs, chaos_outputs);
   print(diff, "reference", "chaos", stdout);
   auto ref_plans = check_plans(ref_out.outputs().sessions, input.plans);
   auto chaos_plans = check_plans(chaos_out.outputs().sessions, input.plans);

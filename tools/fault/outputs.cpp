@@ -114,6 +114,42 @@ std::vector<std::string> differing_values(const std::string& a, const std::strin
   return out;
 }
 
+alert_horizon same_alert_horizon(run_outputs& reference, run_outputs& run) {
+  auto latest = [](const output_set& s) {
+    std::string at;
+    for (const auto& [id, payloads] : s.by_identity)
+      for (const auto& p : payloads) at = std::max(at, json::parse(p, nullptr, false).value("at", ""));
+    return at;
+  };
+  alert_horizon h;
+  const auto a = latest(reference.alerts), b = latest(run.alerts);
+  // A run without any alert event where the other has some is compared whole: it lost them.
+  if (a.empty() || b.empty()) return h;
+  h.until = std::min(a, b);
+  auto trim = [&](output_set& s) {
+    size_t dropped = 0;
+    for (auto it = s.by_identity.begin(); it != s.by_identity.end();) {
+      auto at = json::parse(it->second.front(), nullptr, false).value("at", "");
+      if (at > h.until) {
+        ++dropped;
+        it = s.by_identity.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    return dropped;
+  };
+  h.dropped_reference = trim(reference.alerts);
+  h.dropped_run = trim(run.alerts);
+  return h;
+}
+
+void print(const alert_horizon& h, const std::string& reference_label, const std::string& run_label, std::FILE* out) {
+  std::fprintf(out, "alerts compared up to %s, the latest instant both runs passed (later events not compared: %s %zu, %s %zu)\n",
+               h.until.empty() ? "(no alert event in one run)" : h.until.c_str(), reference_label.c_str(),
+               h.dropped_reference, run_label.c_str(), h.dropped_run);
+}
+
 bool output_set::add(const std::string& payload) {
   ++records;
   auto j = json::parse(payload, nullptr, false);

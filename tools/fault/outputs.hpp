@@ -88,6 +88,18 @@ struct comparison {
   bool clean() const;
 };
 
+// Alert events depend on how far a run's alert clock got, and after the input ends it moves on
+// with the wall clock (or a replay's --flush drains the windows): two runs stopped at different
+// moments differ in their last events. Both runs passed every instant up to the earlier of their
+// latest event times, and there they must agree: this keeps the alert events of both up to that
+// instant and drops the later ones (counted in the result).
+struct alert_horizon {
+  std::string until;  // the latest `at` both runs passed (empty: one has no alert event, nothing dropped)
+  size_t dropped_reference = 0, dropped_run = 0;
+};
+alert_horizon same_alert_horizon(run_outputs& reference, run_outputs& run);
+void print(const alert_horizon& h, const std::string& reference_label, const std::string& run_label, std::FILE* out);
+
 comparison compare(const run_outputs& reference, const run_outputs& run);
 void print(const comparison& c, const std::string& reference_label, const std::string& run_label, std::FILE* out);
 
