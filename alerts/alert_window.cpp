@@ -202,9 +202,9 @@ window_sum sum_buckets(const std::map<int64_t, bucket>& buckets, int64_t from, i
     w.total += b.total;
     w.cost_nano += b.cost_nano;
     for (const auto& [index, n] : b.latency) w.latency[index] += n;
-    w.examples.insert(w.examples.end(), b.examples.begin(), b.examples.end());
+    if (examples_max > 0) w.examples.insert(w.examples.end(), b.examples.begin(), b.examples.end());
   }
-  keep_largest(w.examples, examples_max);
+  if (examples_max > 0) keep_largest(w.examples, examples_max);
   return w;
 }
 
