@@ -364,3 +364,19 @@ TEST_CASE("an alert fired by the live pipeline reaches a real Alertmanager, and 
   CHECK(live.wait(30s) == 0);
   CHECK_THAT(live.read_stderr(), !Catch::Contains("level=error"));
 }
+
+TEST_CASE("the demo's tool outage fires an alert and resolves it within the first two minutes, between the verdicts") {
+  temp_dir dir;
+  child_process demo(binary, {"demo", "--duration", "110s"}, dir.sub("out"), dir.sub("err"));
+  REQUIRE(demo.wait(150s) == 0);
+  const auto out = demo.read_stdout();
+  INFO(out.substr(0, 6000) << demo.read_stderr());
+  const auto fired = out.find("ALERT FIRING   CRITICAL tool_error_spike");
+  const auto resolved = out.find("ALERT RESOLVED CRITICAL tool_error_spike");
+  REQUIRE(fired != std::string::npos);
+  REQUIRE(resolved != std::string::npos);
+  CHECK(fired < resolved);
+  // Printed among the verdicts, not after them.
+  CHECK(out.find("PASS", resolved) != std::string::npos);
+  CHECK_THAT(out, Catch::Contains("resolved events"));
+}
