@@ -776,9 +776,32 @@ int run(const options& o) {
               std::to_string(d.plans.size()) + " calls");
     if (r->dead_letters != 0) problem(r->label + " dead-lettered " + std::to_string(r->dead_letters) + " records");
   }
+  // A topic's partitions finish at different points and stop holding the watermark back, so a
+  // topic replay closes some sessions before the end of the data (window.reason "idle") that the
+  // file's single partition closes by their data: otherwise the lines are the same (the e2e test
+  // "the replay of a Kafka topic gives the replay of a file's sessions..." pins this).
+  auto any_reason = [](std::string line) {
+    const std::string key = "\"reason\":\"";
+    if (auto at = line.find(key); at != std::string::npos) {
+      const auto from = at + key.size(), to = line.find('"', from);
+      if (to != std::string::npos) line.replace(from, to - from, "*");
+    }
+    return line;
+  };
+  std::multiset<std::string> kafka_any, file_any;
+  size_t closed_by_finished = 0;
+  for (const auto& l : from_kafka.sessions) {
+    kafka_any.insert(any_reason(l));
+    closed_by_finished += l.find("\"reason\":\"idle\"") != std::string::npos;
+  }
+  for (const auto& l : from_file.sessions) file_any.insert(any_reason(l));
   if (from_kafka.sessions == from_file.sessions) {
     std::printf("  replay --topic and replay FILE wrote the same %zu session lines (byte-identical after sorting)\n",
                 from_kafka.sessions.size());
+  } else if (kafka_any == file_any) {
+    std::printf("  replay --topic and replay FILE wrote the same %zu session lines, %zu of them closed by a finished "
+                "partition in the topic replay (reason idle) where the file closed them by their data\n",
+                from_kafka.sessions.size(), closed_by_finished);
   } else {
     std::vector<std::string> only_kafka, only_file;
     std::set_difference(from_kafka.sessions.begin(), from_kafka.sessions.end(), from_file.sessions.begin(),
