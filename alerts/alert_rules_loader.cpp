@@ -20,6 +20,7 @@
 #include "alerts/alerts.hpp"
 #include "alerts/builtin_alert_rules_yaml.hpp"
 #include "config/values.hpp"
+#include "config/yaml_reader.hpp"
 #include "model/text.hpp"
 
 namespace tw::alerts {
@@ -88,18 +89,7 @@ std::vector<std::string> rule_names(const alert_rule_set& r) {
 
 namespace {
 
-using names = std::vector<std::string_view>;
-
-std::string field(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string(key) : path + "." + std::string(key);
-}
-std::string item(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
-
-std::string join(const names& list) {
-  std::string out;
-  for (auto n : list) out += (out.empty() ? "" : ", ") + std::string(n);
-  return out;
-}
+using namespace config::yaml;  // names, field, item, join, unknown
 
 std::string hex16(uint64_t v) {
   char buf[17];
@@ -117,92 +107,16 @@ const names status_names = {"pass", "fail", "partial", "error", "abandoned"};
 
 const char* default_summary = "{{rule}}: {{value}} over {{window}} (threshold {{threshold}})";
 
-std::string unknown(std::string_view noun, std::string_view k, const names& allowed) {
-  std::string best = config::closest_name(k, allowed);
-  std::string msg = "unknown " + std::string(noun);
-  if (!best.empty()) msg += " (did you mean '" + best + "'?)";
-  return msg + "; allowed here: " + join(allowed);
-}
-
-// Reads YAML nodes into values, recording the first error; callers stop once ok() is false.
-class reader {
+// The strict YAML reads (config/yaml_reader.hpp), and the ones only the alert rules have.
+class reader : public config::yaml::reader {
  public:
-  bool ok() const { return !error_; }
-  const std::optional<alert_rules_error>& error() const { return error_; }
-
-  void fail(const std::string& path, std::string message) {
-    if (!error_) error_ = alert_rules_error{path, std::move(message)};
+  std::optional<alert_rules_error> error() const {
+    if (!first_error()) return std::nullopt;
+    return alert_rules_error{first_error()->path, first_error()->message};
   }
 
-  // Refuses a key not in `allowed` (suggesting the closest) and a key given twice.
-  bool only_keys(const YAML::Node& map, const std::string& path, const names& allowed, std::string_view noun = "key") {
-    std::vector<std::string> seen;
-    for (const auto& kv : map) {
-      if (!kv.first.IsScalar() || kv.first.Scalar().empty()) {
-        fail(path, "keys must be plain, non-empty text");
-        return false;
-      }
-      const std::string k = kv.first.Scalar();
-      if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-        fail(field(path, k), unknown(noun, k, allowed));
-        return false;
-      }
-      if (std::find(seen.begin(), seen.end(), k) != seen.end()) {
-        fail(field(path, k), "is given twice");
-        return false;
-      }
-      seen.push_back(k);
-    }
-    return true;
-  }
-
-  bool is_map(const YAML::Node& n, const std::string& path) {
-    if (n.IsMap()) return true;
-    fail(path, n.IsNull() ? "has no value; expected a map" : "expected a map");
-    return false;
-  }
   // A map, or no value at all (`deadletter_count:`), read as an empty map.
   bool is_map_or_empty(const YAML::Node& n, const std::string& path) { return n.IsNull() || is_map(n, path); }
-
-  std::optional<std::string> text(const YAML::Node& n, const std::string& path) {
-    if (n.IsNull()) {
-      fail(path, "has no value");
-      return std::nullopt;
-    }
-    if (!n.IsScalar()) {
-      fail(path, "expected a single value (text)");
-      return std::nullopt;
-    }
-    if (n.Scalar().empty()) {
-      fail(path, "must not be empty");
-      return std::nullopt;
-    }
-    return n.Scalar();
-  }
-
-  std::optional<double> number(const YAML::Node& n, const std::string& path, const char* expectation) {
-    auto s = text(n, path);
-    if (!s) return std::nullopt;
-    double v = 0;
-    auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
-    if (ec != std::errc() || end != s->data() + s->size() || !std::isfinite(v)) {
-      fail(path, "'" + *s + "' is not a number; " + expectation);
-      return std::nullopt;
-    }
-    return v;
-  }
-
-  std::optional<uint64_t> count(const YAML::Node& n, const std::string& path, uint64_t min, uint64_t max) {
-    auto s = text(n, path);
-    if (!s) return std::nullopt;
-    uint64_t v = 0;
-    auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
-    if (ec != std::errc() || end != s->data() + s->size() || v < min || v > max) {
-      fail(path, "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
-      return std::nullopt;
-    }
-    return v;
-  }
 
   std::optional<duration> span(const YAML::Node& n, const std::string& path) {
     auto s = text(n, path);
@@ -229,20 +143,6 @@ class reader {
     return std::nullopt;
   }
 
-  std::vector<std::string> text_list(const YAML::Node& n, const std::string& path) {
-    std::vector<std::string> out;
-    if (!n.IsSequence()) {
-      fail(path, n.IsNull() ? "has no value; expected a list" : "expected a list");
-      return out;
-    }
-    for (size_t i = 0; i < n.size() && ok(); ++i) {
-      auto s = text(n[i], item(path, i));
-      if (s && std::find(out.begin(), out.end(), *s) != out.end()) fail(item(path, i), "'" + *s + "' is listed twice");
-      if (s && ok()) out.push_back(*s);
-    }
-    return out;
-  }
-
   // A list of choices, as indexes in list order.
   std::vector<size_t> choice_list(const YAML::Node& n, const std::string& path, const names& choices) {
     std::vector<size_t> out;
@@ -263,9 +163,6 @@ class reader {
     if (ok() && s.empty()) fail(path, "must list at least one status");
     return s;
   }
-
- private:
-  std::optional<alert_rules_error> error_;
 };
 
 // Every judged status but abandoned: what "all verdicts" means unless a rule names abandoned.

@@ -20,6 +20,7 @@
 #include "judge/builtin_rules_yaml.hpp"
 #include "judge/judge.hpp"
 #include "config/values.hpp"
+#include "config/yaml_reader.hpp"
 #include "judge/rules.hpp"
 #include "model/text.hpp"
 
@@ -51,18 +52,7 @@ const std::string& rules_version(const rule_set& r) { return r.version(); }
 
 namespace {
 
-using names = std::vector<std::string_view>;
-
-std::string field(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string(key) : path + "." + std::string(key);
-}
-std::string item(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
-
-std::string join(const names& list) {
-  std::string out;
-  for (auto n : list) out += (out.empty() ? "" : ", ") + std::string(n);
-  return out;
-}
+using namespace config::yaml;  // names, field, item, join, unknown, empty_text
 
 std::string hex16(uint64_t v) {
   char buf[17];
@@ -74,107 +64,12 @@ const names check_conditions = {"tool_succeeded", "tool_not_called", "tool_calle
                                 "no_tool_error_after_last_user_turn", "no_llm_error", "min_turns"};
 const names rule_conditions = {"user_text", "tool_used", "metadata"};
 
-// "unknown key (did you mean 'intents'?); allowed here: ..." for a key not in `allowed`.
-std::string unknown(std::string_view noun, std::string_view k, const names& allowed) {
-  std::string best = config::closest_name(k, allowed);
-  std::string msg = "unknown " + std::string(noun);
-  if (!best.empty()) msg += " (did you mean '" + best + "'?)";
-  return msg + "; allowed here: " + join(allowed);
-}
-
-enum class empty_text { refused, allowed };
-
-// Reads YAML nodes into values, recording the first error. Every read names the full path of
-// the node it reads; after an error, callers stop (each returns as soon as ok() is false).
-class reader {
+// The strict YAML reads (config/yaml_reader.hpp), and the ones only the judgement rules have.
+class reader : public config::yaml::reader {
  public:
-  bool ok() const { return !error_; }
-  std::optional<rules_error> error() const { return error_; }
-
-  void fail(const std::string& path, std::string message) {
-    if (!error_) error_ = rules_error{path, std::move(message)};
-  }
-
-  // Refuses a key of `map` that is not in `allowed`, suggesting the closest allowed one, and a
-  // key given twice (yaml-cpp keeps both; lookups would silently see only the first).
-  bool only_keys(const YAML::Node& map, const std::string& path, const names& allowed,
-                 std::string_view noun = "key") {
-    std::vector<std::string> seen;
-    for (const auto& kv : map) {
-      if (!plain_key(kv.first, path)) return false;
-      const std::string k = kv.first.Scalar();
-      if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-        fail(field(path, k), unknown(noun, k, allowed));
-        return false;
-      }
-      if (std::find(seen.begin(), seen.end(), k) != seen.end()) {
-        fail(field(path, k), "is given twice");
-        return false;
-      }
-      seen.push_back(k);
-    }
-    return true;
-  }
-
-  bool plain_key(const YAML::Node& key, const std::string& path) {
-    if (key.IsScalar() && !key.Scalar().empty()) return true;
-    fail(path, "keys must be plain, non-empty text");
-    return false;
-  }
-
-  bool is_map(const YAML::Node& n, const std::string& path) {
-    if (n.IsMap()) return true;
-    fail(path, n.IsNull() ? "has no value; expected a map" : "expected a map");
-    return false;
-  }
-  bool is_list(const YAML::Node& n, const std::string& path) {
-    if (n.IsSequence()) return true;
-    fail(path, n.IsNull() ? "has no value; expected a list" : "expected a list");
-    return false;
-  }
-
-  // A scalar; empty_text::allowed admits "" (and no value at all, read as "").
-  std::optional<std::string> text(const YAML::Node& n, const std::string& path,
-                                  empty_text empty = empty_text::refused) {
-    const bool allow_empty = empty == empty_text::allowed;
-    if (n.IsNull() && !allow_empty) {
-      fail(path, "has no value");
-      return std::nullopt;
-    }
-    if (!n.IsScalar() && !n.IsNull()) {
-      fail(path, "expected a single value (text)");
-      return std::nullopt;
-    }
-    std::string s = n.IsNull() ? std::string() : n.Scalar();
-    if (s.empty() && !allow_empty) {
-      fail(path, "must not be empty");
-      return std::nullopt;
-    }
-    return s;
-  }
-
-  std::optional<double> number(const YAML::Node& n, const std::string& path, const char* expectation) {
-    auto s = text(n, path);
-    if (!s) return std::nullopt;
-    double v = 0;
-    auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
-    if (ec != std::errc() || end != s->data() + s->size() || !std::isfinite(v)) {
-      fail(path, "'" + *s + "' is not a number; " + expectation);
-      return std::nullopt;
-    }
-    return v;
-  }
-
-  std::optional<uint64_t> count(const YAML::Node& n, const std::string& path, uint64_t min) {
-    auto s = text(n, path);
-    if (!s) return std::nullopt;
-    uint64_t v = 0;
-    auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
-    if (ec != std::errc() || end != s->data() + s->size() || v < min) {
-      fail(path, "must be a whole number of at least " + std::to_string(min));
-      return std::nullopt;
-    }
-    return v;
+  std::optional<rules_error> error() const {
+    if (!first_error()) return std::nullopt;
+    return rules_error{first_error()->path, first_error()->message};
   }
 
   std::optional<bool> boolean(const YAML::Node& n, const std::string& path) {
@@ -198,20 +93,6 @@ class reader {
     }
     return pattern{*s, std::move(re)};
   }
-
-  std::vector<std::string> text_list(const YAML::Node& n, const std::string& path) {
-    std::vector<std::string> out;
-    if (!is_list(n, path)) return out;
-    for (size_t i = 0; i < n.size() && ok(); ++i) {
-      auto s = text(n[i], item(path, i));
-      if (s && std::find(out.begin(), out.end(), *s) != out.end()) fail(item(path, i), "'" + *s + "' is listed twice");
-      if (s) out.push_back(*s);
-    }
-    return out;
-  }
-
- private:
-  std::optional<rules_error> error_;
 };
 
 bool tool_listed(const tool_errors_options& o, const std::string& tool) {
