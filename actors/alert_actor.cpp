@@ -86,9 +86,11 @@ caf::behavior alert_actor(caf::event_based_actor* self, caf::actor next, caf::ac
       fail(s.message);
       return {};
     }
+  auto firing = st->engine->firing();
+  probe->firing_now = firing.size();
   if (notifier) {  // what fires now is re-sent to Alertmanager, which forgets it otherwise
     auto seed = std::make_shared<notification_items>();
-    seed->firing = st->engine->firing();
+    seed->firing = std::move(firing);
     self->send(notifier, seed);
   }
 
@@ -100,7 +102,6 @@ caf::behavior alert_actor(caf::event_based_actor* self, caf::actor next, caf::ac
     probe->folded = c.folded;
     probe->inhibited = c.inhibited;
     probe->groups = st->engine->groups();
-    probe->firing_now = st->engine->firing().size();
     probe->clock_us = st->engine->clock().micros();
   };
 
@@ -117,6 +118,9 @@ caf::behavior alert_actor(caf::event_based_actor* self, caf::actor next, caf::ac
       st->out->put(batch, cfg.alerts_topic, e.alert_id, json);
       if (st->notifications) handed->items.push_back(st->notifications->put(batch, std::move(json), clk->now()));
       ++(e.state == alerts::alert_state::firing ? probe->fired : probe->resolved);
+      // Alerts firing now follow from the events: a first firing starts one, a resolution ends it.
+      if (e.state == alerts::alert_state::resolved) --probe->firing_now;
+      else if (e.repeat == 0) ++probe->firing_now;
     }
     if (batch.Count() == 0) return true;
     st->out->save(batch);

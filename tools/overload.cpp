@@ -279,18 +279,5 @@ int run(const options& o) {
 }  // namespace tw::fault
 
 int main(int argc, char** argv) {
-  tw::fault::options o;
-  try {
-    o = tw::fault::parse(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tw_overload: %s\n", e.what());
-    tw::fault::usage();
-    return 2;
-  }
-  try {
-    return tw::fault::run(o);
-  } catch (const tw::fault::harness_error& e) {
-    std::printf("tw_overload: cannot run the scenario: %s\n", e.what());
-    return 1;
-  }
+  return tw::fault::tool_main("tw_overload", argc, argv, tw::fault::parse, tw::fault::usage, tw::fault::run);
 }

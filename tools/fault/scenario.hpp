@@ -162,4 +162,25 @@ std::optional<int> stop(process& p, std::chrono::milliseconds deadline);
 // Log lines at warn or error, grouped by their msg, for a report; at most `limit` groups.
 std::vector<std::string> log_problems(const std::string& log_path, size_t limit = 8);
 
+// The main() of every fault tool: exit 2 with the usage on bad arguments, 1 when the scenario
+// could not be run (harness_error), else what run() says (0 pass, 3 a difference).
+template <class Options>
+int tool_main(const char* name, int argc, char** argv, Options (*parse)(int, char**), void (*usage)(),
+              int (*run)(const Options&)) {
+  Options o;
+  try {
+    o = parse(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", name, e.what());
+    usage();
+    return 2;
+  }
+  try {
+    return run(o);
+  } catch (const harness_error& e) {
+    std::printf("%s: cannot run the scenario: %s\n", name, e.what());
+    return 1;
+  }
+}
+
 }  // namespace tw::fault
