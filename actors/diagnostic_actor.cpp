@@ -77,7 +77,9 @@ caf::behavior diagnostic_actor(caf::event_based_actor* self, caf::actor output, 
       probe->findings += findings.size();
       diagnostic d = judge::make_diagnostic(*v, std::move(findings), *cfg.rules);
       if (st->hook) {
+        probe->queue.consumer.quiet_until(clk->now() + webhook::longest_call(*cfg.webhook));
         d.webhook = st->hook->post(session_json);
+        probe->queue.consumer.resume(clk->now());
         if (d.webhook->status == webhook::outcome_delivered) ++probe->webhook_delivered;
         else if (d.webhook->status == webhook::outcome_circuit_open) ++probe->webhook_circuit_open;
         else ++probe->webhook_failed;
@@ -135,6 +137,7 @@ caf::behavior diagnostic_actor(caf::event_based_actor* self, caf::actor output, 
         }
         if (!st->timer_pending) {  // wait for the next token, without blocking the thread
           st->timer_pending = true;
+          probe->queue.consumer.quiet_until(retry_at);
           self->delayed_send(self, std::chrono::microseconds((retry_at - now).count()), caf::tick_atom::value);
         }
         return;

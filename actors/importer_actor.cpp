@@ -11,14 +11,16 @@ struct importer_state {
 };
 }  // namespace
 
-caf::behavior importer_actor(caf::event_based_actor* self, caf::actor next, importer_config cfg, shared_ptr_t shared) {
+caf::behavior importer_actor(caf::event_based_actor* self, caf::actor next, importer_config cfg, const clock* clk,
+                             shared_ptr_t shared) {
   auto st = std::make_shared<importer_state>();
   st->parser = std::make_unique<payload_parser>(cfg.limits);
   return {
       [=](const input_batch_ptr& in) {
+        auto& probe = shared->probes.importer;
+        probe.alive.beat(clk->now());
         auto out = std::make_shared<parsed_batch>();
         out->records.reserve(in->records.size());
-        auto& probe = shared->probes.importer;
         for (auto& raw : in->records) {
           auto fmt = cfg.default_format;
           if (auto it = cfg.format_by_topic.find(raw.position.tp.topic); it != cfg.format_by_topic.end())
@@ -34,13 +36,17 @@ caf::behavior importer_actor(caf::event_based_actor* self, caf::actor next, impo
           probe.bytes += rec.payload.size();
           probe.observations += rec.observations.size();
           probe.rejected += rec.rejected.size();
+          for (const auto& r : rec.rejected) ++probe.rejected_by_reason[static_cast<size_t>(r.code)];
           probe.ignored += parsed.ignored;
           out->records.push_back(std::move(rec));
         }
         out->reached_end = std::move(in->reached_end);
         self->send(next, out);
       },
-      [=](const control_ptr& c) { self->send(next, c); },
+      [=](const control_ptr& c) {
+        shared->probes.importer.alive.beat(clk->now());
+        self->send(next, c);
+      },
   };
 }
 

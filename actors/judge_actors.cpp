@@ -20,6 +20,7 @@
 
 #include "actors/stages.hpp"
 #include "alerts/alerts.hpp"
+#include "judge/rules.hpp"
 #include "model/log.hpp"
 #include "state/queue_items.hpp"
 #include "topics/contracts/session_json.hpp"
@@ -71,7 +72,13 @@ struct judge_state {
   size_t batched = 0;
   std::vector<state::mailbox_item> batched_diagnoses;
   std::vector<state::mailbox_item> batched_alert_items;
-  uint64_t batched_verdicts[5] = {};
+  // What the probe learns of each batched verdict once it is written.
+  struct judged_note {
+    verdict_status status;
+    std::string intent;
+    std::optional<event_time> end_marker_at;  // sessions closed by an end marker
+  };
+  std::vector<judged_note> batched_verdicts;
 };
 
 }  // namespace
@@ -88,6 +95,10 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
                                                            probe->queue);
   st->verdicts = std::make_unique<state::outbox_writer>(*store, state::outbox_lane::verdicts);
   st->diagnoses = std::make_unique<state::mailbox_writer>(*store, state::mailbox_lane::diagnostics);
+  // The rules' intents take the first label slots, in the rules' order, so that their series exist
+  // (at zero) from the start.
+  probe->intents.slot_of(cfg.rules->fallback().name);
+  for (const auto& intent : cfg.rules->intents()) probe->intents.slot_of(intent.name);
   auto fail = [=](const std::string& why) {
     log::error("judge stage failed; stopping (a restart judges what was not written)", {{"error", why}});
     shared->fail("judge stage: " + why);
@@ -122,9 +133,11 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
       fail(state::store_status::from(s, "writing verdicts").message);
       return false;
     }
-    for (size_t i = 0; i < 5; ++i) {
-      probe->judged += st->batched_verdicts[i];  // marks and notes passed on are not judgements
-      probe->by_verdict[i] += st->batched_verdicts[i];
+    // Marks and notes passed on are not judgements: only verdicts are recorded.
+    const wall_time written_at = clk->now();
+    for (const auto& n : st->batched_verdicts) {
+      probe->record_verdict(n.status, n.intent);
+      if (n.end_marker_at) probe->end_marker_to_verdict.record(duration{written_at.micros() - n.end_marker_at->micros()});
     }
     self->send(output, outbox_end{state::outbox_lane::verdicts, st->verdicts->next()});
     if (!st->batched_diagnoses.empty()) {
@@ -143,7 +156,7 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
     st->batched_alert_items.clear();
     st->batched = 0;
     st->batched_diagnoses.clear();
-    for (auto& n : st->batched_verdicts) n = 0;
+    st->batched_verdicts.clear();
     return true;
   };
 
@@ -163,7 +176,9 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
     done.seq = w.seq;
     st->queue->done(st->batch, done);
     ++st->batched;
-    ++st->batched_verdicts[static_cast<size_t>(v.status)];
+    std::optional<event_time> marker;
+    if (w.session->reason == completion_reason::end_marker) marker = w.session->closed_at - cfg.settle_delay;
+    st->batched_verdicts.push_back({v.status, v.intent.name, marker});
   };
 
   // An item that is not a session (only from the judge command's input): logged, counted, dropped.

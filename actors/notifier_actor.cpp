@@ -46,6 +46,8 @@ caf::behavior notifier_actor(caf::event_based_actor* self, caf::actor next, std:
                                                            probe->queue);
   st->transport = std::make_unique<webhook::httplib_transport>();
   st->sleeper = std::make_unique<webhook::thread_sleeper>();
+  // The longest one deliver() or re-send blocks: a call to each target.
+  const duration longest_delivery = webhook::longest_call(settings.delivery) * 2;
   st->out = std::make_unique<alertmanager::notifier>(std::move(settings), *st->transport, *clk, *st->sleeper);
 
   auto fail = [=](const std::string& why) {
@@ -62,6 +64,7 @@ caf::behavior notifier_actor(caf::event_based_actor* self, caf::actor next, std:
   auto wake_at = [=](wall_time at) {
     if (st->timer_pending) return;
     st->timer_pending = true;
+    probe->queue.consumer.quiet_until(at);  // the head waits for its retry: not a wedge
     auto wait = std::max<int64_t>(0, (at - clk->now()).count());
     self->delayed_send(self, std::chrono::microseconds(wait), caf::tick_atom::value);
   };
@@ -79,7 +82,9 @@ caf::behavior notifier_actor(caf::event_based_actor* self, caf::actor next, std:
     st->pump_pending = false;
     if (st->finishing) return finish();
     wall_time next_at = wall_time::max();
+    probe->queue.consumer.quiet_until(clk->now() + longest_delivery);
     auto resent = st->out->resend_due(clk->now());
+    probe->queue.consumer.resume(clk->now());
     probe->resent += resent.resent;
     next_at = std::min(next_at, resent.next_at);
     for (int sent = 0; sent < 64; ++sent) {
@@ -92,7 +97,9 @@ caf::behavior notifier_actor(caf::event_based_actor* self, caf::actor next, std:
       std::string why;
       auto e = decode_alert_json(st->head->payload, &why);
       if (e) {
+        probe->queue.consumer.quiet_until(clk->now() + longest_delivery);
         auto outcome = st->out->deliver(*e);
+        probe->queue.consumer.resume(clk->now());
         if (!outcome.delivered) {
           ++probe->retries;
           if (!st->failing)

@@ -47,10 +47,12 @@ caf::behavior output_actor(caf::event_based_actor* self, std::shared_ptr<state::
   };
   return {
       [=](outbox_end e) {
+        shared->probes.output.alive.beat(clk->now());
         st->stage->available(e.lane, e.seq);
         loop();
       },
       [=](poll_atom) {
+        shared->probes.output.alive.beat(clk->now());
         st->looping = false;
         std::string error;
         if (!st->stage->step(std::chrono::milliseconds(10), error)) {

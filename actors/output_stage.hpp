@@ -32,12 +32,13 @@
 
 #include "model/bounds.hpp"
 #include "model/clock.hpp"
+#include "model/probe.hpp"
 #include "state/outbox.hpp"
 #include "topics/sinks.hpp"
 
 namespace tw::actors {
 
-// Written by the output stage's thread; read by anyone (a future /healthz and /metrics).
+// Written by the output stage's thread; read by anyone (/metrics, /healthz).
 struct output_probe {
   std::atomic<uint64_t> written{0};
   std::atomic<uint64_t> acknowledged{0};
@@ -48,6 +49,7 @@ struct output_probe {
                                                   // delivered either: logged and deleted
   std::atomic<uint64_t> stalled_lanes{0};         // lanes whose oldest entry waits longer than stall_after
   std::atomic<int64_t> oldest_unacked_age_us{0};  // the longest any lane's oldest entry has waited
+  heartbeat alive;                                // beaten by the output actor's loop
 };
 
 struct output_stage_config {

@@ -159,6 +159,7 @@ struct pipeline::impl : kafka::rebalance_listener {
   const clock& clk;
   shared_ptr_t shared = std::make_shared<pipeline_shared>();
   std::shared_ptr<state::store> store;
+  std::atomic<state::store*> opened_store{nullptr};  // `store` once open, for other threads' reads
   std::shared_ptr<record_writer> writer;
   // Declared before the actor handles: handles must be released before the system goes away.
   std::unique_ptr<caf::actor_system_config> system_config;
@@ -207,6 +208,7 @@ struct pipeline::impl : kafka::rebalance_listener {
     auto s = state::store::open(so, st);
     if (!s.ok()) return run_result{false, s.message, 0, {}};
     store = std::move(st);
+    opened_store = store.get();
     return {};
   }
 
@@ -233,6 +235,7 @@ struct pipeline::impl : kafka::rebalance_listener {
     judge_stage_config jc;
     jc.rules = rules;
     jc.verdicts_topic = settings.topics.verdicts;
+    jc.settle_delay = settings.completion.settle_delay;
     jc.memory_queue = static_cast<size_t>(settings.diagnostics.memory_queue);
     jc.max_record_bytes = static_cast<size_t>(settings.output.max_record_bytes);
     // Alerts need the state stage's clock marks: not for the judge command (spawn_stages sets it).
@@ -276,7 +279,7 @@ struct pipeline::impl : kafka::rebalance_listener {
     sc.tick_interval = settings.pipeline.tick_interval;
     sc.idle_timeout = settings.time.idle_timeout;
     state_stage = system->spawn<caf::detached>(state_actor, judge, output, store, sc, &clk, shared);
-    importer = system->spawn(importer_actor, state_stage, importer_config_from(settings), shared);
+    importer = system->spawn(importer_actor, state_stage, importer_config_from(settings), &clk, shared);
   }
 
   // Sends control through the pipeline and waits for the state stage's answer. On the source
@@ -288,8 +291,10 @@ struct pipeline::impl : kafka::rebalance_listener {
     c->offsets_reply = std::make_shared<std::promise<std::vector<std::optional<offset>>>>();
     auto fut = c->offsets_reply->get_future();
     caf::anon_send(importer, c);
-    while (fut.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready)
+    while (fut.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+      shared->probes.source_alive.beat(clk.now());  // alive, waiting for the state stage
       if (shared->failed) return std::vector<std::optional<offset>>(tps.size());
+    }
     return fut.get();
   }
 
@@ -351,6 +356,7 @@ struct pipeline::impl : kafka::rebalance_listener {
 
   void send_batch(input_batch_ptr b) {
     shared->probes.in_flight_records += static_cast<int64_t>(b->records.size());
+    shared->probes.records_sent += b->records.size();
     caf::anon_send(importer, std::move(b));
   }
 
@@ -367,7 +373,14 @@ struct pipeline::impl : kafka::rebalance_listener {
       return;
     }
     const auto max_inflight = settings.pipeline.max_inflight_records;
+    auto extents_published = std::chrono::steady_clock::time_point{};
     while (!stop && !shared->failed) {
+      shared->probes.source_alive.beat(clk.now());
+      // For consumer lag (/metrics, /readyz): the consumer's cached watermarks, about once a second.
+      if (auto now = std::chrono::steady_clock::now(); now - extents_published >= std::chrono::seconds(1)) {
+        extents_published = now;
+        shared->probes.input_extents.publish(consumer->extents());
+      }
       // Backpressure: stop taking records while too many are in flight. Not polling leaves what
       // librdkafka prefetched in its queue (bounded by queued.max.messages.kbytes), where pausing
       // would discard it and fetch it again — measured: a 2M-event backlog 2.3x slower. Only a
@@ -406,8 +419,10 @@ struct pipeline::impl : kafka::rebalance_listener {
     auto until = std::chrono::steady_clock::now() + limit;
     std::unique_lock<std::mutex> lock(shared->progress_mutex);
     while (shared->probes.in_flight_records.load() > target && !shared->failed && !stop &&
-           std::chrono::steady_clock::now() < until)
+           std::chrono::steady_clock::now() < until) {
       shared->progress.wait_until(lock, std::min(until, std::chrono::steady_clock::now() + std::chrono::milliseconds(100)));
+      shared->probes.source_alive.beat(clk.now());  // alive, waiting for the state stage
+    }
   }
 
   // Bounded input: waits while too much is in flight (a file reads faster than it is judged).
@@ -630,6 +645,18 @@ const pipeline_probes& pipeline::probes() const { return impl_->shared->probes; 
 
 void pipeline::request_stop() { impl_->request_stop(); }
 bool pipeline::failed() const { return impl_->shared->failed; }
+bool pipeline::stopping() const { return impl_->stop; }
+
+std::optional<std::string> pipeline::failure() const {
+  if (!impl_->shared->failed) return std::nullopt;
+  return impl_->shared->failure();
+}
+
+std::optional<state::store_stats> pipeline::store_stats() const {
+  auto* s = impl_->opened_store.load();
+  if (!s) return std::nullopt;
+  return s->stats();
+}
 
 run_result pipeline::start_live() {
   auto& m = *impl_;

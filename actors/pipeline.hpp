@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -19,17 +20,28 @@
 #include "config/settings.hpp"
 #include "alerts/alerts.hpp"
 #include "model/clock.hpp"
+#include "model/kafka.hpp"
+#include "model/probe.hpp"
+#include "model/verdict.hpp"
 #include "state/engine_probe.hpp"
 #include "state/mailbox.hpp"
+#include "state/store.hpp"
 
 namespace tw::actors {
+
+// Every probe below is written by its stage's thread and read by anyone (the HTTP server's
+// /metrics and /healthz, the demo's summary, tests): relaxed atomics and the types of
+// model/probe.hpp. Each stage's heartbeat (`alive`, or its queue's `consumer`) is beaten by its
+// shell when it handles a message or a timer.
 
 struct importer_probe {
   std::atomic<uint64_t> records{0};          // messages parsed
   std::atomic<uint64_t> observations{0};     // observations produced
   std::atomic<uint64_t> rejected{0};         // events rejected by the parsers
+  std::atomic<uint64_t> rejected_by_reason[std::size(all_reject_codes)] = {};  // indexed by reject_code
   std::atomic<uint64_t> ignored{0};          // valid events without use for sessions
   std::atomic<uint64_t> bytes{0};
+  heartbeat alive;
 };
 
 struct judge_probe {
@@ -38,6 +50,26 @@ struct judge_probe {
   std::atomic<uint64_t> by_verdict[5] = {};       // indexed by verdict_status
   std::atomic<uint64_t> diagnoses_requested{0};
   std::atomic<uint64_t> invalid{0};               // items that were not sessions (logged, dropped)
+  // Verdicts by status and intent. The intents are the rules' (at most intent_labels - 1 of them
+  // by name, the rest as `other`): the label set stays bounded whatever the rules file holds.
+  static constexpr size_t intent_labels = 50;
+  bounded_labels<intent_labels> intents;
+  std::atomic<uint64_t> by_status_intent[std::size(all_verdict_statuses)][intent_labels] = {};
+  // From an end marker (its event time: the session's closed_at minus completion.settle_delay) to
+  // its verdict's durable write (wall time), for sessions closed by an end marker. The two clocks
+  // differ by the producers' clock skew; with synchronised clocks this is what a caller waits.
+  duration_histogram<14> end_marker_to_verdict{
+      {std::chrono::milliseconds(500), std::chrono::seconds(1), std::chrono::seconds(2), std::chrono::seconds(3),
+       std::chrono::seconds(5), std::chrono::milliseconds(7500), std::chrono::seconds(10), std::chrono::seconds(15),
+       std::chrono::seconds(20), std::chrono::seconds(30), std::chrono::seconds(60), std::chrono::seconds(120),
+       std::chrono::seconds(300), std::chrono::seconds(600)}};
+
+  // A verdict was written durably. Judge stage thread only (it owns `intents`).
+  void record_verdict(verdict_status status, std::string_view intent) {
+    ++judged;
+    ++by_verdict[static_cast<size_t>(status)];
+    ++by_status_intent[static_cast<size_t>(status)][intents.slot_of(intent)];
+  }
 };
 
 struct diagnostic_probe {
@@ -74,6 +106,12 @@ struct notifier_probe {
 };
 
 struct pipeline_probes {
+  // The source thread (actors/pipeline.cpp): the consumer's poll loop.
+  heartbeat source_alive;
+  std::atomic<uint64_t> records_sent{0};      // handed to the importer
+  // The input partitions' extents as the consumer last learned them (from its fetches, without
+  // asking the brokers), republished by the source thread about once a second.
+  published<std::vector<partition_extent>> input_extents;
   importer_probe importer;
   state::engine_probe engine;
   judge_probe judge;
@@ -147,6 +185,13 @@ class pipeline {
   run_result wait();
 
   const pipeline_probes& probes() const;
+  // For the HTTP server's threads; each is thread-safe. The pipeline must outlive their callers.
+  // RocksDB's size and compaction figures; nullopt until the state directory is open.
+  std::optional<state::store_stats> store_stats() const;
+  // Why a stage failed, once one did.
+  std::optional<std::string> failure() const;
+  // request_stop() was called (a signal, or the end of a demo).
+  bool stopping() const;
 
  private:
   struct impl;

@@ -66,6 +66,7 @@ struct state_stage_config {
 struct judge_stage_config {
   std::shared_ptr<const judge::rule_set> rules;
   std::string verdicts_topic;
+  duration settle_delay{0};     // completion.settle_delay: an end marker is this long before closed_at
   size_t memory_queue = 1000;   // sessions held in memory while waiting for judgement
   size_t max_in_flight = 64;    // sessions between the judge actor and the rule actors
   size_t max_record_bytes = bounds::default_max_record_bytes;  // output.max_record_bytes
@@ -109,7 +110,8 @@ inline bool decode_diagnosis_request(std::string_view payload, std::string& sess
 }
 
 // Runs on the CAF scheduler: parsing is CPU work, never blocking.
-caf::behavior importer_actor(caf::event_based_actor* self, caf::actor next, importer_config cfg, shared_ptr_t shared);
+caf::behavior importer_actor(caf::event_based_actor* self, caf::actor next, importer_config cfg, const clock* clk,
+                             shared_ptr_t shared);
 // Detached (own thread): RocksDB writes may stall.
 caf::behavior state_actor(caf::event_based_actor* self, caf::actor judge, caf::actor output,
                           std::shared_ptr<state::store> store, state_stage_config cfg, const clock* clk,

@@ -27,7 +27,8 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor judge, caf::a
                           std::shared_ptr<state::store> store, state_stage_config cfg, const clock* clk,
                           shared_ptr_t shared) {
   auto st = std::make_shared<state_stage_state>();
-  st->engine = std::make_unique<state::session_engine>(*store, cfg.engine, shared->probes.engine);
+  auto* probe = &shared->probes.engine;  // a pointer: [=] would copy a reference's object
+  st->engine = std::make_unique<state::session_engine>(*store, cfg.engine, *probe);
   auto fail = [=](const state::store_status& s) {
     log::error("state stage failed; stopping (a restart resumes from the last committed batch)",
                {{"error", s.message}});
@@ -54,12 +55,17 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor judge, caf::a
     self->send(output, outbox_end{state::outbox_lane::sessions, st->engine->outbox_end()});
   };
   self->send(output, outbox_end{state::outbox_lane::sessions, st->engine->outbox_end()});
+  probe->alive.beat(clk->now());
   if (cfg.live) self->delayed_send(self, cfg.tick_interval, caf::tick_atom::value);
   return {
       [=](const parsed_batch_ptr& b) {
         if (st->stopping) return;
+        probe->alive.beat(clk->now());
         auto n = static_cast<int64_t>(b->records.size());
+        const auto started = std::chrono::steady_clock::now();
         if (auto s = st->engine->apply(b->records, clk->now()); !s.ok()) return fail(s);
+        probe->batch_duration.record(
+            std::chrono::duration_cast<duration>(std::chrono::steady_clock::now() - started));
         for (const auto& tp : b->reached_end) {
           if (cfg.live) {
             st->engine->set_caught_up(tp, true);
@@ -73,7 +79,9 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor judge, caf::a
       },
       [=](caf::tick_atom) {
         if (st->stopping) return;
+        probe->alive.beat(clk->now());
         if (auto s = st->engine->tick(clk->now(), cfg.idle_timeout); !s.ok()) return fail(s);
+        probe->partitions.publish(st->engine->partition_positions());
         for (const auto& [tp, since] : st->engine->away_since(clk->now() - away_report_after)) {
           if (!st->reported_away.insert(tp).second) continue;
           log::error("a partition was revoked and another consumer of the group holds it: tracewatch runs as one "
@@ -85,6 +93,7 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor judge, caf::a
         self->delayed_send(self, cfg.tick_interval, caf::tick_atom::value);
       },
       [=](const control_ptr& c) {
+        probe->alive.beat(clk->now());
         switch (c->what) {
           case control::kind::assign: {
             std::vector<std::pair<topic_partition, std::optional<offset>>> resume_at;
@@ -98,6 +107,7 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor judge, caf::a
               st->reported_away.erase(tp);
             }
             c->offsets_reply->set_value(std::move(out));
+            probe->partitions.publish(st->engine->partition_positions());
             committed();
             break;
           }
@@ -110,6 +120,7 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor judge, caf::a
             // Everything consumed from these partitions before the revocation was applied (it
             // came first on this path) and committed with its offsets.
             st->engine->revoke(c->partitions, clk->now());
+            probe->partitions.publish(st->engine->partition_positions());
             c->offsets_reply->set_value({});
             break;
           case control::kind::end_of_input: {

@@ -48,6 +48,15 @@ struct record_position {
   offset off;
 };
 
+// What a partition's log holds, as a consumer last learned it: the first offset still kept (low)
+// and the high watermark — one past the last record written, i.e. the next_to_consume() of the
+// last record. A consumer whose next offset equals `high` is caught up.
+struct partition_extent {
+  topic_partition tp;
+  offset low;
+  offset high;
+};
+
 }  // namespace tw
 
 template <>

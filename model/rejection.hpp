@@ -23,6 +23,10 @@ enum class reject_code : uint8_t {
                      // its dead letter replaces it (actors/output_stage.hpp)
 };
 std::string_view to_string(reject_code c);
+// Every code, in order (for per-reason counters): append here too.
+inline constexpr reject_code all_reject_codes[] = {
+    reject_code::invalid_json,     reject_code::unknown_format, reject_code::missing_field, reject_code::invalid_field,
+    reject_code::unsupported_type, reject_code::too_large,      reject_code::late_event,    reject_code::undeliverable};
 
 struct rejected_event {
   reject_code code = reject_code::invalid_json;

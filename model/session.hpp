@@ -28,6 +28,10 @@ enum class completion_reason : uint8_t {
                      // (replay) let the watermark pass the point, which the data alone had not
 };
 std::string_view to_string(completion_reason r);
+// Every reason, in order (for per-reason counters): append here too.
+inline constexpr completion_reason all_completion_reasons[] = {completion_reason::gap, completion_reason::end_marker,
+                                                               completion_reason::max_duration, completion_reason::flush,
+                                                               completion_reason::idle};
 
 struct tool_call_summary {
   std::string observation_id;

@@ -18,6 +18,10 @@ namespace tw {
 enum class verdict_status : uint8_t { pass, fail, partial, error, abandoned };
 std::string_view to_string(verdict_status v);
 std::optional<verdict_status> parse_verdict_status(std::string_view s);
+// Every status, in order (for per-status counters): append here too.
+inline constexpr verdict_status all_verdict_statuses[] = {verdict_status::pass, verdict_status::fail,
+                                                          verdict_status::partial, verdict_status::error,
+                                                          verdict_status::abandoned};
 
 // Why the judge believes something: which rule, what it looked at.
 struct evidence_item {

@@ -1,11 +1,28 @@
 // Counters of the state stage. Written by the state stage's thread, read by anyone (metrics,
-// status, tests): every field is atomic and relaxed — they are statistics, not synchronisation.
+// status, tests): every field is atomic and relaxed — they are statistics, not synchronisation —
+// or a published snapshot (model/probe.hpp).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <iterator>
+#include <optional>
+#include <vector>
+
+#include "model/kafka.hpp"
+#include "model/probe.hpp"
+#include "model/rejection.hpp"
+#include "model/session.hpp"
 
 namespace tw::state {
+
+// One input partition the state stage owns, as of its last publication.
+struct partition_position {
+  topic_partition tp;
+  std::optional<offset> next;           // the next offset to consume, as committed; none: nothing applied yet
+  std::optional<event_time> watermark;  // its largest event time minus time.max_out_of_orderness
+  bool idle = false;                    // caught up and quiet: it does not hold the watermark back
+};
 
 struct engine_probe {
   std::atomic<uint64_t> records{0};              // input records applied
@@ -31,6 +48,27 @@ struct engine_probe {
   std::atomic<uint64_t> batches_split{0};        // commits made early because a batch grew too large
   std::atomic<int64_t> watermark_us{INT64_MIN};  // the processor watermark
   std::atomic<uint64_t> outbox_end{0};           // next outbox sequence to be written
+
+  // Per reason, indexed by the enum's value (all_reject_codes, all_completion_reasons).
+  std::atomic<uint64_t> dead_letters_by_reason[std::size(all_reject_codes)] = {};
+  std::atomic<uint64_t> completed_by_reason[std::size(all_completion_reasons)] = {};  // revisions emitted
+  // Gauges, as of the last commit (kept durably with the state: they survive restarts).
+  std::atomic<uint64_t> open_sessions{0};        // sessions with activity not yet emitted, or to re-emit
+  std::atomic<uint64_t> pending_events{0};       // observations held for a trace whose session is unknown
+  std::atomic<bool> opened{false};               // the state is loaded: the stage applies records
+
+  // Written by the state stage's shell (actors/state_actor.cpp), not by the engine.
+  heartbeat alive;
+  // Wall time to apply and commit one input batch.
+  duration_histogram<13> batch_duration{{std::chrono::milliseconds(1), std::chrono::microseconds(2500),
+                                         std::chrono::milliseconds(5), std::chrono::milliseconds(10),
+                                         std::chrono::milliseconds(25), std::chrono::milliseconds(50),
+                                         std::chrono::milliseconds(100), std::chrono::milliseconds(250),
+                                         std::chrono::milliseconds(500), std::chrono::seconds(1),
+                                         std::chrono::milliseconds(2500), std::chrono::seconds(5),
+                                         std::chrono::seconds(10)}};
+  // The partitions the stage owns, republished after assignments and on its live tick.
+  published<std::vector<partition_position>> partitions;
 };
 
 }  // namespace tw::state

@@ -46,6 +46,7 @@ bool rate_limited_mailbox::offer(mailbox_item item) {
   probe_.enqueued_end = std::max(probe_.enqueued_end.load(), item.seq + 1);
   bool kept = item.seq == disk_next_ && memory_.size() < settings_.memory_capacity;
   if (kept) {
+    if (probe_.head_enqueued_us == 0) probe_.head_enqueued_us = item.enqueued_at.micros();
     memory_.push_back(std::move(item));
     disk_next_ = memory_.back().seq + 1;
   } else {
@@ -79,6 +80,7 @@ store_status rate_limited_mailbox::refill() {
   }
   probe_.enqueued_end = std::max(probe_.enqueued_end.load(), disk_next_);
   if (!memory_.empty()) probe_.head = memory_.front().seq;
+  if (!memory_.empty() && probe_.head_enqueued_us == 0) probe_.head_enqueued_us = memory_.front().enqueued_at.micros();
   probe_.in_memory = memory_.size();
   return {};
 }
@@ -106,7 +108,9 @@ void rate_limited_mailbox::done(rocksdb::WriteBatch& batch, const mailbox_item& 
 }
 
 void rate_limited_mailbox::publish(wall_time now) {
+  probe_.consumer.beat(now);
   probe_.oldest_wait_us = memory_.empty() ? 0 : std::max<int64_t>(0, (now - memory_.front().enqueued_at).count());
+  probe_.head_enqueued_us = memory_.empty() ? 0 : memory_.front().enqueued_at.micros();
   if (!memory_.empty()) probe_.head = memory_.front().seq;
 }
 

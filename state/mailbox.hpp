@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 
+#include "model/probe.hpp"
 #include "model/time.hpp"
 #include "state/lane.hpp"
 #include "state/store.hpp"
@@ -72,6 +73,12 @@ struct mailbox_probe {
   std::atomic<uint64_t> read_from_disk{0};  // items read back from the durable backlog
   std::atomic<uint64_t> taken{0};
   std::atomic<int64_t> oldest_wait_us{0};   // how long the head item has waited (0 when empty)
+  // When the oldest item not yet done was enqueued (wall us; 0 when none is in memory), so that a
+  // reader can tell its wait at any time, also while the consumer is stuck.
+  std::atomic<int64_t> head_enqueued_us{0};
+  // The consumer's heartbeat: each take() beats it; a consumer that waits on purpose with items
+  // queued (a retry's backoff, a blocking call) announces it there (model/probe.hpp).
+  heartbeat consumer;
   uint64_t depth() const {
     auto e = enqueued_end.load(), h = head.load();
     return e > h ? e - h : 0;

@@ -22,10 +22,19 @@ namespace {
 //   "chunk_next"  := varint(next chunk number)
 //   "state_id"    := bytes: 32 hex digits, chosen when the directory is first opened; never changes
 //   "decisions"   := varint(watermark decisions recorded so far)
+//   "open_sessions" := varint(sessions open, as is_open() says)      } gauges for /metrics, kept with
+//   "held_events"   := varint(events held in `pending`)              } the state they count; absent in
+//                                                                      a directory from before them:
+//                                                                      counted once at open()
 constexpr const char* meta_watermark = "watermark";
 constexpr const char* meta_chunk_next = "chunk_next";
 constexpr const char* meta_state_id = "state_id";
 constexpr const char* meta_decisions = "decisions";
+constexpr const char* meta_open_sessions = "open_sessions";
+constexpr const char* meta_held_events = "held_events";
+
+// A session is open while it has activity not yet emitted, or an emitted revision to emit again.
+bool is_open(const session_header& h) { return !h.sealed && (!h.window.empty() || h.reemit); }
 
 // A header with more fingerprints than this is not cached (it is read from RocksDB instead): the
 // cache holds state.cache_sessions headers, and this keeps each of them small.
@@ -189,6 +198,7 @@ store_status session_engine::open(wall_time now) {
   } else if (!s.IsNotFound()) {
     return store_status::from(s, "reading the decision count");
   }
+  if (auto st = load_gauges(); !st.ok()) return st;
   if (auto st = outbox_.open(); !st.ok()) return st;
   if (auto st = judge_queue_.open(); !st.ok()) return st;
   probe_.outbox_end = outbox_.next();
@@ -222,7 +232,63 @@ store_status session_engine::open(wall_time now) {
   // the first scan: it starts from the beginning of time.
   scanned_until_ = event_time::min();
   next_persisted_due_ = event_time::min();
+  probe_.opened = true;
   return {};
+}
+
+store_status session_engine::load_gauges() {
+  auto* db = store_.db();
+  std::string open_value, held_value;
+  auto so = db->Get(rocksdb::ReadOptions(), store_.handle(cf::meta), meta_open_sessions, &open_value);
+  auto sh = db->Get(rocksdb::ReadOptions(), store_.handle(cf::meta), meta_held_events, &held_value);
+  if (so.ok() && sh.ok()) {
+    reader ro(open_value), rh(held_value);
+    open_sessions_ = ro.varint();
+    held_events_ = rh.varint();
+    if (!ro.ok() || !rh.ok()) return store_status::corrupt("meta gauges");
+  } else if (!so.ok() && !so.IsNotFound()) {
+    return store_status::from(so, "reading the open session count");
+  } else if (!sh.ok() && !sh.IsNotFound()) {
+    return store_status::from(sh, "reading the held event count");
+  } else {
+    // A directory from before the gauges were kept: count once; the next commit stores them.
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), store_.handle(cf::sessions)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto h = decode_header(sv(it->value()));
+      if (!h) return store_status::corrupt("session header");
+      open_sessions_ += is_open(*h);
+    }
+    if (!it->status().ok()) return store_status::from(it->status(), "counting open sessions");
+    std::unique_ptr<rocksdb::Iterator> pit(db->NewIterator(rocksdb::ReadOptions(), store_.handle(cf::pending)));
+    for (pit->SeekToFirst(); pit->Valid(); pit->Next()) {
+      reader kr(sv(pit->key()));
+      kr.bytes();
+      if (!kr.ok() || kr.u8() != 0x00 || !kr.at_end()) continue;  // a held chunk, not a trace's header
+      reader vr(sv(pit->value()));
+      if (vr.u8() != 1) return store_status::corrupt("pending trace");
+      vr.svarint();
+      vr.svarint();
+      held_events_ += vr.varint();
+      if (!vr.ok()) return store_status::corrupt("pending trace");
+    }
+    if (!pit->status().ok()) return store_status::from(pit->status(), "counting held events");
+  }
+  probe_.open_sessions = open_sessions_;
+  probe_.pending_events = held_events_;
+  return {};
+}
+
+std::vector<partition_position> session_engine::partition_positions() const {
+  std::vector<partition_position> out;
+  for (const auto& tp : tracker_.partitions()) {
+    partition_position p;
+    p.tp = tp;
+    if (auto it = progress_.find(tp); it != progress_.end()) p.next = it->second.next;
+    if (auto max_event = tracker_.max_event_time(tp)) p.watermark = *max_event - cfg_.max_out_of_orderness;
+    p.idle = tracker_.is_idle(tp);
+    out.push_back(std::move(p));
+  }
+  return out;
 }
 
 store_status session_engine::assign(const std::vector<topic_partition>& tps, wall_time now,
@@ -414,6 +480,14 @@ store_status session_engine::commit() {
     if (!events.empty()) b->Put(store_.handle(cf::events), keys::event_chunk(id, chunk_next_), encode_event_chunk(events));
   for (const auto& [trace, held] : new_held_)
     if (!held.empty()) b->Put(store_.handle(cf::pending), keys::pending_chunk(trace, chunk_next_), encode_held_chunk(held));
+  // The gauges move by what this batch changed in the sessions and traces it touched.
+  int64_t open_delta = 0, held_delta = 0;
+  for (const auto& [id, slot] : sessions_)
+    open_delta += static_cast<int64_t>(slot.exists && !slot.deleted && is_open(slot.h)) - slot.was_open;
+  for (const auto& [trace, slot] : pending_)
+    held_delta += static_cast<int64_t>(slot.exists && !slot.deleted ? slot.count : 0) - static_cast<int64_t>(slot.was_held);
+  const uint64_t open_after = static_cast<uint64_t>(std::max<int64_t>(0, static_cast<int64_t>(open_sessions_) + open_delta));
+  const uint64_t held_after = static_cast<uint64_t>(std::max<int64_t>(0, static_cast<int64_t>(held_events_) + held_delta));
   for (auto& [id, slot] : sessions_) {
     if (slot.deleted) {
       b->Delete(store_.handle(cf::sessions), id);
@@ -481,9 +555,19 @@ store_status session_engine::commit() {
       writer(d).varint(decisions_);
       b->Put(store_.handle(cf::meta), meta_decisions, d);
     }
+    std::string g;
+    writer(g).varint(open_after);
+    b->Put(store_.handle(cf::meta), meta_open_sessions, g);
+    g.clear();
+    writer(g).varint(held_after);
+    b->Put(store_.handle(cf::meta), meta_held_events, g);
   }
   auto s = store_.db()->Write(store_.write_options(), b);
   if (!s.ok()) return store_status::from(s, "committing a batch");
+  open_sessions_ = open_after;
+  held_events_ = held_after;
+  probe_.open_sessions = open_after;
+  probe_.pending_events = held_after;
   probe_.watermark_us = wm.micros();
   probe_.outbox_end = outbox_.next();
   committed_judge_items_.insert(committed_judge_items_.end(), std::make_move_iterator(judge_items_.begin()),
@@ -719,6 +803,7 @@ store_status session_engine::load_pending(const std::string& trace_id, pending_s
     slot.count = r.varint();
     if (!r.ok()) return store_status::corrupt("pending trace " + trace_id);
     slot.exists = true;
+    slot.was_held = slot.count;
   } else if (!s.IsNotFound()) {
     return store_status::from(s, "reading pending trace " + trace_id);
   }
@@ -808,6 +893,7 @@ store_status session_engine::load_session(const std::string& id, session_slot*& 
       return store_status::from(s, "reading session " + id);
     }
   }
+  slot.was_open = slot.exists && is_open(slot.h);
   auto [ins, _] = sessions_.emplace(id, std::move(slot));
   out = &ins->second;
   if (out->exists) reindex(id, *out);
@@ -978,6 +1064,7 @@ store_status session_engine::emit(const std::string& id, session_header& h, even
   // Every emitted revision is judged: the judge stage takes it from this durable queue.
   enqueue_for_judge(std::move(json), std::make_shared<const session_summary>(std::move(summary)));
   ++probe_.revisions_emitted;
+  ++probe_.completed_by_reason[static_cast<size_t>(reason)];
   return {};
 }
 
@@ -1028,6 +1115,7 @@ store_status session_engine::expire(const std::string& id, session_slot& slot) {
 void session_engine::dead_letter(const rejected_event& r, const record_position& pos, const std::string& key) {
   outbox_.put(batch_, cfg_.deadletter_topic, key, encode_deadletter_json(r, pos, cfg_.summary.max_record_bytes));
   ++probe_.dead_letters;
+  ++probe_.dead_letters_by_reason[static_cast<size_t>(r.code)];
   // For alerts a dead letter happens at the watermark of its batch; before any event time has
   // been seen there is no such time, and it is not counted (docs/alerts.md).
   if (cfg_.alert_clock && tracker_.current() != event_time::min())
@@ -1058,7 +1146,7 @@ store_status session_engine::open_sessions(size_t limit, std::vector<std::string
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto h = decode_header(sv(it->value()));
     if (!h) return store_status::corrupt("session header");
-    if (h->sealed || (h->window.empty() && !h->reemit)) continue;
+    if (!is_open(*h)) continue;
     ++total;
     if (ids.size() < limit) ids.emplace_back(sv(it->key()));
   }

@@ -155,6 +155,8 @@ class session_engine {
   std::vector<judge_handover> take_judge_items() { return std::move(committed_judge_items_); }
   uint64_t judge_queue_end() const { return judge_queue_.next(); }
   std::optional<offset> stored_offset(const topic_partition& tp) const;
+  // The partitions owned now, with their committed next offset and watermark (for the probe).
+  std::vector<partition_position> partition_positions() const;
   // Sessions not completed yet (for the end-of-replay report), at most `limit` ids listed.
   store_status open_sessions(size_t limit, std::vector<std::string>& ids, uint64_t& total);
 
@@ -163,12 +165,14 @@ class session_engine {
     session_header h;
     bool exists = false;   // stored, or created in this batch
     bool deleted = false;  // expired in this batch
+    bool was_open = false; // open as loaded, before this batch (the open-session gauge)
     event_time indexed_due = event_time::max();
   };
   struct pending_slot {
     event_time due = event_time::max();
     event_time persisted_due = event_time::max();
     uint64_t count = 0;
+    uint64_t was_held = 0;  // count as loaded, before this batch (the held-event gauge)
     bool exists = false;
     bool deleted = false;
     event_time indexed_due = event_time::max();
@@ -184,6 +188,8 @@ class session_engine {
   enum class due_kind : char { session = 's', pending = 'p' };
   using due_entry = std::tuple<int64_t, char, std::string>;
 
+  // The open-session and held-event gauges, as stored (or counted, in an older directory).
+  store_status load_gauges();
   void begin_batch();
   store_status commit();
   // Something in this batch's working set awaits commit().
@@ -268,6 +274,8 @@ class session_engine {
   wall_time wall_now_;                                   // the processing clock, for queue metrics only
   std::string state_id_;                                 // identifies this state directory's history
   uint64_t decisions_ = 0;                               // watermark decisions recorded so far
+  uint64_t open_sessions_ = 0;                           // as of the last commit (meta open_sessions)
+  uint64_t held_events_ = 0;                             // as of the last commit (meta held_events)
 };
 
 }  // namespace tw::state

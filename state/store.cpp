@@ -100,6 +100,18 @@ store::~store() {
   db_->Close().PermitUncheckedError();
 }
 
+store_stats store::stats() {
+  store_stats s;
+  // A property RocksDB cannot give stays 0: these are statistics, and nothing depends on them.
+  for (size_t i = 0; i < static_cast<size_t>(cf::count_); ++i)
+    db_->GetIntProperty(handles_[i], "rocksdb.total-sst-files-size", &s.sst_bytes[i]);
+  db_->GetAggregatedIntProperty("rocksdb.estimate-live-data-size", &s.live_data_bytes);
+  db_->GetAggregatedIntProperty("rocksdb.cur-size-all-mem-tables", &s.memtable_bytes);
+  db_->GetAggregatedIntProperty("rocksdb.estimate-pending-compaction-bytes", &s.pending_compaction_bytes);
+  db_->GetIntProperty("rocksdb.num-running-compactions", &s.running_compactions);
+  return s;
+}
+
 uint64_t store::estimate_keys(cf c) {
   uint64_t n = 0;
   db_->GetIntProperty(handle(c), "rocksdb.estimate-num-keys", &n);

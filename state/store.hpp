@@ -51,6 +51,16 @@ struct store_status {
 
 enum class cf : size_t { sessions, events, pending, traces, session_traces, timers, offsets, outbox, meta, mailbox, alerts, count_ };
 
+// What RocksDB says of its size and compaction backlog (its properties; estimates where RocksDB
+// says so). For /metrics.
+struct store_stats {
+  std::array<uint64_t, static_cast<size_t>(cf::count_)> sst_bytes{};  // per column family: rocksdb.total-sst-files-size
+  uint64_t live_data_bytes = 0;           // rocksdb.estimate-live-data-size, all column families
+  uint64_t memtable_bytes = 0;            // rocksdb.cur-size-all-mem-tables, all column families
+  uint64_t pending_compaction_bytes = 0;  // rocksdb.estimate-pending-compaction-bytes, all column families
+  uint64_t running_compactions = 0;       // rocksdb.num-running-compactions
+};
+
 struct store_options {
   std::string dir;
   bool sync_writes = false;
@@ -72,6 +82,8 @@ class store {
 
   // Approximate live keys in a column family (RocksDB's estimate), for metrics and status.
   uint64_t estimate_keys(cf c);
+  // Thread-safe (RocksDB's properties may be read from any thread while the stages write).
+  store_stats stats();
 
  private:
   store() = default;

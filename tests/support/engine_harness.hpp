@@ -207,6 +207,7 @@ class engine_harness {
 
   state::session_engine& engine() { return *engine_; }
   state::engine_probe& probe() { return probe_; }
+  state::store& store() { return *store_; }
   const topic_partition& tp() const { return tp_; }
 
  private:

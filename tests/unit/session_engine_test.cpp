@@ -404,3 +404,66 @@ TEST_CASE("a list over its bound keeps how the session began and how it ended") 
   CHECK(s[0].tool_calls[3].name == "step9");
   CHECK(s[0].truncated.tool_calls == 6);
 }
+
+TEST_CASE("the open-session and held-event gauges follow the state, survive a restart, and are counted in an older directory") {
+  engine_harness h;  // gap 60 s, grace 10 min
+  auto scanned_open = [&] {
+    std::vector<std::string> ids;
+    uint64_t n = 0;
+    REQUIRE(h.engine().open_sessions(0, ids, n).ok());
+    return n;
+  };
+  h.feed_each(call("s1", 3, 0));
+  h.feed_one({obs_builder("held-1", obs_kind::generation, "tx", "tx-g", 5)});  // trace tx: session unknown yet
+  h.feed_one({obs_builder("held-2", obs_kind::tool, "tx", "tx-t", 6).name("lookup")});
+  CHECK(h.probe().open_sessions == 1);
+  CHECK(h.probe().pending_events == 2);
+  // The trace's session arrives: the held events join it.
+  h.feed_one({obs_builder("tx-trace", obs_kind::trace, "tx", "tx", 7).session("s2")});
+  CHECK(h.probe().pending_events == 0);
+  CHECK(h.probe().open_sessions == 2);
+  CHECK(h.probe().open_sessions == scanned_open());
+  h.advance_to(200);  // s1 and s2 complete; the clock session stays open
+  CHECK(h.sessions().size() == 2);
+  CHECK(h.probe().open_sessions == 1);
+  CHECK(h.probe().open_sessions == scanned_open());
+  // A late event reopens s1, whose new revision is due at once (the watermark passed its cutoff):
+  // emitted in the same batch, it is not open after it.
+  h.feed_one({obs_builder("straggler", obs_kind::tool, "s1-t1", "tool-1", 15).name("lookup")});
+  REQUIRE(h.sessions().size() == 3);
+  CHECK(h.probe().open_sessions == 1);
+  CHECK(h.probe().open_sessions == scanned_open());
+  h.feed_one({obs_builder("held-3", obs_kind::generation, "ty", "ty-g", 199)});
+  h.reopen();
+  CHECK(h.probe().open_sessions == 1);
+  CHECK(h.probe().pending_events == 1);
+  // A directory from before the gauges were kept has no meta entries for them: they are counted.
+  auto* db = h.store().db();
+  REQUIRE(db->Delete(h.store().write_options(), h.store().handle(state::cf::meta), "open_sessions").ok());
+  REQUIRE(db->Delete(h.store().write_options(), h.store().handle(state::cf::meta), "held_events").ok());
+  h.probe().open_sessions = 0;
+  h.probe().pending_events = 0;
+  h.reopen();
+  CHECK(h.probe().open_sessions == 1);
+  CHECK(h.probe().pending_events == 1);
+  h.advance_to(300);
+  CHECK(h.probe().open_sessions == scanned_open());
+}
+
+TEST_CASE("the probe counts revisions by completion reason and dead letters by reason") {
+  engine_harness h;
+  h.feed_each(call("gap", 3, 0));
+  auto marker = call("marked", 2, 0);
+  marker.push_back(obs_builder("hang", obs_kind::event, "marked-t1", "hangup", 12).name("hangup"));
+  h.feed_each(marker);
+  rejected_event bad;
+  bad.code = reject_code::missing_field;
+  bad.detail = "body.id: missing";
+  h.feed_rejection(bad);
+  h.advance_to(200);
+  const auto& p = h.probe();
+  CHECK(p.completed_by_reason[static_cast<size_t>(completion_reason::gap)] == 1);
+  CHECK(p.completed_by_reason[static_cast<size_t>(completion_reason::end_marker)] == 1);
+  CHECK(p.dead_letters_by_reason[static_cast<size_t>(reject_code::missing_field)] == 1);
+  CHECK(p.dead_letters == 1);
+}

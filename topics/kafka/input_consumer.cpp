@@ -112,6 +112,20 @@ kafka_status input_consumer::poll(size_t max_records, duration max_wait, poll_re
   return {};
 }
 
+std::vector<partition_extent> input_consumer::extents() const {
+  std::vector<partition_extent> out;
+  std::vector<RdKafka::TopicPartition*> parts;
+  if (consumer_->assignment(parts) != RdKafka::ERR_NO_ERROR) return out;
+  for (const auto* p : parts) {
+    int64_t low = RdKafka::Topic::OFFSET_INVALID, high = RdKafka::Topic::OFFSET_INVALID;
+    if (consumer_->get_watermark_offsets(p->topic(), p->partition(), &low, &high) != RdKafka::ERR_NO_ERROR) continue;
+    if (low < 0 || high < 0) continue;  // not fetched from yet: unknown
+    out.push_back(partition_extent{topic_partition{p->topic(), partition_id{p->partition()}}, offset{low}, offset{high}});
+  }
+  RdKafka::TopicPartition::destroy(parts);
+  return out;
+}
+
 void input_consumer::pause() {
   if (paused_) return;
   std::vector<RdKafka::TopicPartition*> parts;

@@ -63,6 +63,11 @@ class input_consumer {
   // logged and yield fewer records; a fatal error is returned.
   kafka_status poll(size_t max_records, duration max_wait, poll_result& out);
 
+  // The assigned partitions' extents as this consumer last learned them from its fetches
+  // (librdkafka's cached watermarks: no request to the brokers, never blocks). A partition not
+  // fetched from yet is left out. For consumer lag: its high watermark minus the next offset.
+  std::vector<partition_extent> extents() const;
+
   // Backpressure: stop fetching (poll() must still be called, to serve the group).
   void pause();
   void resume();

@@ -71,6 +71,11 @@ void thread_sleeper::sleep_for(duration d) {
   if (d > duration::zero()) std::this_thread::sleep_for(d);
 }
 
+duration longest_call(const webhook_settings& s) {
+  const int64_t attempts = std::max(1, s.max_attempts);
+  return s.timeout * attempts + std::max(s.backoff_max, s.retry_after_max) * (attempts - 1);
+}
+
 duration backoff_delay(const webhook_settings& s, int retry, uint64_t call) {
   int64_t base = s.backoff_initial.count();
   const int64_t cap = s.backoff_max.count();

@@ -97,6 +97,12 @@ class thread_sleeper final : public sleeper {
 // same wait: runs and tests are reproducible.
 duration backoff_delay(const webhook_settings& s, int retry, uint64_t call);
 
+// The longest one call can block: every attempt running into the timeout, and the longest wait
+// between them (a backoff is at most backoff_max, a honoured Retry-After at most retry_after_max).
+// What a caller announces to its heartbeat (model/probe.hpp) before calling, so that a slow
+// endpoint is not taken for a wedged stage.
+duration longest_call(const webhook_settings& s);
+
 // A circuit breaker over calls, driven by the injected clock. Plain class; not thread-safe (the
 // client uses it from the webhook thread only).
 //   closed    --breaker_failures consecutive failed calls-->  open
