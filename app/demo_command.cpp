@@ -27,6 +27,7 @@
 #include "app/io_support.hpp"
 #include "app/signals.hpp"
 #include "config/values.hpp"
+#include "http/ops_endpoints.hpp"
 #include "model/log.hpp"
 #include "sim/call_generator.hpp"
 #include "topics/contracts/alert_json.hpp"
@@ -290,6 +291,17 @@ int demo_command(const demo_args& a) {
     s->state.dir = scratch->path();
   }
 
+  int code = exit_ok;
+  actors::pipeline p(*s, system_clock::instance());
+  // Up before the pipeline starts (so /readyz can say it is restoring); destroyed before it.
+  http::live_pipeline_view view(p);
+  std::string http_error;
+  auto ops = http::start_ops_server(*s, view, system_clock::instance(), http_error);
+  if (!http_error.empty()) {
+    std::cerr << "tracewatch demo: " << http_error << "\n";
+    return exit_failure;
+  }
+
   std::cout << "tracewatch demo\n"
             << "  broker:   " << brokers << (a.brokers ? "" : " (embedded: librdkafka's mock cluster)") << "\n"
             << "  input:    " << config::join(s->topics.input, ",") << "   output: " << s->topics.sessions << ", "
@@ -307,12 +319,11 @@ int demo_command(const demo_args& a) {
                                           : std::string("never"))
             << "\n"
             << "  inspect:  kcat -b " << brokers << " -t " << s->topics.verdicts << " -C -e\n"
+            << (ops ? "  http:     http://" + ops->bound_address() + "/metrics, /healthz, /readyz\n" : std::string())
             << "Verdicts appear as the calls end (the first after ~15 s). Ctrl-C to stop.\n"
             << std::endl;
 
-  int code = exit_ok;
   {
-    actors::pipeline p(*s, system_clock::instance());
     auto started = p.start_live();
     if (!started.ok) {
       std::cerr << "tracewatch demo: cannot start the pipeline: " << started.error << "\n";

@@ -6,6 +6,7 @@
 #include "app/commands.hpp"
 #include "app/config_support.hpp"
 #include "app/signals.hpp"
+#include "http/ops_endpoints.hpp"
 #include "model/log.hpp"
 
 namespace tw::app {
@@ -16,6 +17,15 @@ int run_command(const config_source& src) {
   configure_logging(*s);
   block_shutdown_signals();
   actors::pipeline p(*s, system_clock::instance());
+  // Up before the state opens, so that /readyz can say it is restoring. Stopped (destroyed)
+  // before the pipeline it reads.
+  http::live_pipeline_view view(p);
+  std::string http_error;
+  auto ops = http::start_ops_server(*s, view, system_clock::instance(), http_error);
+  if (!http_error.empty()) {
+    log::error("cannot start", {{"error", http_error}});
+    return exit_failure;
+  }
   auto started = p.start_live();
   if (!started.ok) {
     log::error("cannot start", {{"error", started.error}});
@@ -30,6 +40,7 @@ int run_command(const config_source& src) {
   }
   p.request_stop();
   auto r = p.wait();
+  if (ops) ops->stop();
   if (!r.ok) {
     log::error("stopped after a failure", {{"error", r.error}});
     return exit_failure;

@@ -232,6 +232,10 @@ std::optional<config_error> validate(const settings& s) {
                                    std::to_string(std::max<int64_t>(*limit - 1024, 0)) + " or less"};
     break;
   }
+  if (s.http.stall_timeout <= s.pipeline.tick_interval)
+    return config_error{"http.stall_timeout", "must be longer than pipeline.tick_interval (" +
+                                                  format_duration(s.pipeline.tick_interval) +
+                                                  "): the state stage shows life once per tick"};
   if (s.judge.rules.rfind("builtin:", 0) == 0 && s.judge.rules != "builtin:scheduling")
     return config_error{"judge.rules", "'" + s.judge.rules + "' is not a built-in rules set (there is builtin:scheduling)"};
   return std::nullopt;

@@ -521,6 +521,47 @@ std::vector<option_spec> build_table() {
       "this long is stalled: one error line names the lane, its depth and the last error, and another says "
       "when it moves again."));
 
+  // --- http (docs/operations.md, "Health and metrics") ---
+  t.push_back(bool_option("http.enabled", "true", [](settings& s) -> auto& { return s.http.enabled; },
+                          "Serve /healthz, /readyz and /metrics over HTTP (run and demo; a replay serves nothing)."));
+  {
+    option_spec o;
+    o.key = "http.listen";
+    o.type = value_type::string;
+    o.default_text = "127.0.0.1:9464";
+    o.bounds = "host:port or [v6 address]:port, port 0 .. 65535";
+    o.bounds_reason = "port 0: any free port, and the address bound is logged (msg=\"http server listening\")";
+    o.description =
+        "Where the HTTP server listens. Loopback by default: the endpoints carry no authentication, so expose "
+        "them (0.0.0.0:9464) only where the network is trusted.";
+    o.assign = [](settings& s, std::string_view text) -> std::optional<std::string> {
+      auto a = parse_host_port(text);
+      if (!a) return "'" + std::string(text) + "' is not host:port (e.g. 127.0.0.1:9464, [::1]:9464, 0.0.0.0:0)";
+      s.http.listen_host = a->host;
+      s.http.listen_port = a->port;
+      return std::nullopt;
+    };
+    o.render = [](const settings& s) { return format_host_port({s.http.listen_host, s.http.listen_port}); };
+    t.push_back(std::move(o));
+  }
+  t.push_back(integer_option("http.threads", "4", 1, 64,
+                             "each keep-alive connection (a Prometheus server, a health checker) holds one thread",
+                             [](settings& s) -> auto& { return s.http.threads; },
+                             "Threads serving HTTP requests. They only read the stages' probes: no stage ever waits for "
+                             "them."));
+  t.push_back(duration_option(
+      "http.stall_timeout", "1m", micros(1000000), micros(3600LL * 1000000),
+      "must exceed how long a stage may take over one message (the state stage's largest batch, a split "
+      "commit); waits a stage announces (rate limits, retries, webhook calls) do not count",
+      [](settings& s) -> auto& { return s.http.stall_timeout; },
+      "A stage that has work queued and shows no sign of life for this long is wedged: /healthz answers 503 "
+      "naming it. Must be longer than pipeline.tick_interval."));
+  t.push_back(integer_option("http.ready_max_lag", "10000", 0, max_i64,
+                             "0: ready only when caught up with every partition",
+                             [](settings& s) -> auto& { return s.http.ready_max_lag; },
+                             "/readyz answers 503 while the consumer lag (records between the committed positions and "
+                             "the high watermarks, summed over the assigned partitions) exceeds this."));
+
   // --- log ---
   t.push_back(string_option("log.level", "info", [](settings& s) -> auto& { return s.log.level; },
                             "Least severe log level written to stderr.",

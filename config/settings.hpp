@@ -135,6 +135,15 @@ struct output_settings {
   micros stall_timeout{0};       // an output lane whose oldest record waits longer is stalled
 };
 
+struct http_settings {
+  bool enabled = false;
+  std::string listen_host;  // http.listen
+  int listen_port = 0;      // http.listen; 0: any free port (the address bound is logged)
+  int64_t threads = 0;
+  micros stall_timeout{0};  // a stage with work that shows no life for this long is wedged
+  int64_t ready_max_lag = 0;  // records behind the high watermarks, summed over the partitions
+};
+
 struct log_settings {
   std::string level;
   std::string format;
@@ -155,6 +164,7 @@ struct settings {
   webhook_settings webhook;
   alerts_settings alerts;
   output_settings output;
+  http_settings http;
   log_settings log;
 };
 

@@ -15,6 +15,35 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
+std::optional<host_port> parse_host_port(std::string_view text) {
+  text = trim(text);
+  host_port out;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') return std::nullopt;
+    out.host = std::string(text.substr(1, close - 1));
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    out.host = std::string(text.substr(0, colon));
+    if (out.host.find(':') != std::string::npos) return std::nullopt;  // an IPv6 address needs brackets
+    port = text.substr(colon + 1);
+  }
+  if (out.host.empty() || port.empty() || port.size() > 5) return std::nullopt;
+  for (char c : port)
+    if (c < '0' || c > '9') return std::nullopt;
+  out.port = std::stoi(std::string(port));
+  if (out.port > 65535) return std::nullopt;
+  return out;
+}
+
+std::string format_host_port(const host_port& a) {
+  const bool v6 = a.host.find(':') != std::string::npos;
+  return (v6 ? "[" + a.host + "]" : a.host) + ":" + std::to_string(a.port);
+}
+
 std::optional<int64_t> parse_integer(std::string_view text) {
   text = trim(text);
   if (text.empty()) return std::nullopt;

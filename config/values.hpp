@@ -24,6 +24,15 @@ std::vector<std::string> split_list(std::string_view text);
 std::optional<std::vector<std::pair<std::string, std::string>>> split_map(std::string_view text);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 
+// "host:port" or "[v6 address]:port", port 0..65535 (0: any free port). nullopt when malformed.
+struct host_port {
+  std::string host;
+  int port = 0;
+};
+std::optional<host_port> parse_host_port(std::string_view text);
+// The same grammar back: brackets around a host that contains ':'.
+std::string format_host_port(const host_port& a);
+
 // The candidate a misspelt or unfinished `word` most likely meant — within three edits, or one
 // the word (at least three characters) begins — or "" when none is that close. For "did you
 // mean" hints; the first of equally close candidates wins.

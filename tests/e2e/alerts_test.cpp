@@ -367,7 +367,8 @@ TEST_CASE("an alert fired by the live pipeline reaches a real Alertmanager, and 
 
 TEST_CASE("the demo's tool outage fires an alert and resolves it within the first two minutes, between the verdicts") {
   temp_dir dir;
-  child_process demo(binary, {"demo", "--duration", "110s"}, dir.sub("out"), dir.sub("err"));
+  child_process demo(binary, {"demo", "--duration", "110s", "--set", "http.listen=127.0.0.1:0"}, dir.sub("out"),
+                     dir.sub("err"));
   REQUIRE(demo.wait(150s) == 0);
   const auto out = demo.read_stdout();
   INFO(out.substr(0, 6000) << demo.read_stderr());

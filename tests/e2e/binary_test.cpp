@@ -397,8 +397,9 @@ TEST_CASE("the replay of a Kafka topic gives the replay of a file's sessions, ex
 
 TEST_CASE("the demo judges synthetic calls end to end and stops cleanly") {
   temp_dir dir;
-  child_process demo(binary, {"demo", "--duration", "25s", "--calls-per-second", "3", "--quiet"}, dir.sub("out"),
-                     dir.sub("err"));
+  child_process demo(binary, {"demo", "--duration", "25s", "--calls-per-second", "3", "--quiet", "--set",
+                              "http.listen=127.0.0.1:0"},
+                     dir.sub("out"), dir.sub("err"));
   int code = demo.wait(90s);
   auto out = demo.read_stdout();
   INFO(out << demo.read_stderr());

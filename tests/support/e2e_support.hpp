@@ -118,7 +118,9 @@ struct cluster_fixture {
     std::vector<std::string> a{"run", "--set", "kafka.bootstrap.servers=" + brokers, "--set", "state.dir=" + state_dir,
                                // a killed member must leave the group quickly for its successor
                                "--set", "kafka.consumer.session.timeout.ms=6000",
-                               "--set", "kafka.consumer.heartbeat.interval.ms=500"};
+                               "--set", "kafka.consumer.heartbeat.interval.ms=500",
+                               // any free port: tests run side by side, and beside other checkouts
+                               "--set", "http.listen=127.0.0.1:0"};
     auto w = fast_windows();
     a.insert(a.end(), w.begin(), w.end());
     return a;

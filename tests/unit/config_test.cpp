@@ -172,3 +172,29 @@ TEST_CASE("durations render in the shortest exact unit") {
   CHECK(parse_duration("250") == 250ms);
   CHECK_FALSE(parse_duration("-5s"));
 }
+
+TEST_CASE("http.listen takes host:port or [v6]:port, and a malformed address is refused naming the key") {
+  auto ok = load(std::nullopt, {"http.listen=0.0.0.0:0"});
+  REQUIRE(ok);
+  CHECK(ok.value->http.listen_host == "0.0.0.0");
+  CHECK(ok.value->http.listen_port == 0);
+  auto v6 = load(std::nullopt, {"http.listen=[::1]:9100"});
+  REQUIRE(v6);
+  CHECK(v6.value->http.listen_host == "::1");
+  CHECK(v6.value->http.listen_port == 9100);
+  CHECK(find_option("http.listen")->render(*v6.value) == "[::1]:9100");
+  for (const char* bad : {"9464", "localhost", "localhost:", ":9464", "localhost:65536", "::1:9464", "[::1]9464",
+                          "host:12a"}) {
+    INFO(bad);
+    auto r = load(std::nullopt, {std::string("http.listen=") + bad});
+    REQUIRE_FALSE(r);
+    CHECK(r.error->key == "http.listen");
+  }
+}
+
+TEST_CASE("http.stall_timeout must be longer than the state stage's tick, which is its sign of life") {
+  auto r = load(std::nullopt, {"http.stall_timeout=1s", "pipeline.tick_interval=2s"});
+  REQUIRE_FALSE(r);
+  CHECK(r.error->key == "http.stall_timeout");
+  CHECK(load(std::nullopt, {"http.stall_timeout=3s", "pipeline.tick_interval=2s"}));
+}

@@ -149,6 +149,7 @@ std::vector<std::string> run_argv(const run_command_line& c, const run_names& n)
   set("topics.deadletter=" + n.deadletter);
   set("topics.alerts=" + n.alerts);
   if (c.watermarks) set(std::string(watermarks_option) + "=" + n.watermarks);
+  set("http.listen=127.0.0.1:0");  // any free port: the scenario's runs overlap, and other checkouts run too
   for (const auto& kv : c.settings) set(kv);
   return a;
 }
