@@ -15,6 +15,9 @@ packages=(
   libsimdjson-dev libre2-dev libyaml-cpp-dev libcpp-httplib-dev libspdlog-dev libcli11-dev
   # the alert notification tests run a real Alertmanager on loopback (tests/support/alertmanager_process.hpp)
   prometheus-alertmanager
+  # the metrics end-to-end test runs a real Prometheus server on loopback, and promtool checks the
+  # shipped rules file (tests/e2e/prometheus_test.cpp, docs/prometheus/)
+  prometheus
   # command-line Kafka client, used by docs and by the demo's instructions
   kcat
 )
