@@ -1,12 +1,7 @@
 #include "http/metrics.hpp"
 
-#include <unistd.h>
-
-#include <fstream>
-#include <iterator>
-#include <sstream>
-
 #include "http/exposition.hpp"
+#include "model/proc_stat.hpp"
 #include "state/outbox.hpp"
 
 #ifndef TW_VERSION
@@ -16,39 +11,6 @@
 namespace tw::http {
 
 namespace {
-
-// The process's own figures from /proc (Linux); nullopt where unreadable.
-struct process_figures {
-  std::optional<double> cpu_seconds;
-  std::optional<uint64_t> resident_bytes;
-  std::optional<double> start_time_seconds;
-};
-
-process_figures read_process_figures() {
-  process_figures f;
-  std::ifstream stat("/proc/self/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  // The command name (field 2) may hold spaces and parentheses: fields are counted after its ')'.
-  const auto close = text.rfind(')');
-  if (close == std::string::npos) return f;
-  std::istringstream fields(text.substr(close + 2));
-  std::vector<std::string> v((std::istream_iterator<std::string>(fields)), std::istream_iterator<std::string>());
-  // v[0] is field 3 (state): field n is v[n - 3].
-  if (v.size() < 22) return f;
-  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
-  f.cpu_seconds = (std::stod(v[14 - 3]) + std::stod(v[15 - 3])) / ticks;
-  f.resident_bytes = std::stoull(v[24 - 3]) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-  std::ifstream boot("/proc/stat");
-  for (std::string key; boot >> key;) {
-    if (key == "btime") {
-      double btime = 0;
-      if (boot >> btime) f.start_time_seconds = btime + std::stod(v[22 - 3]) / ticks;
-      break;
-    }
-    boot.ignore(1 << 20, '\n');
-  }
-  return f;
-}
 
 double seconds(duration d) { return exposition::seconds(d); }
 
@@ -263,15 +225,13 @@ std::string render_metrics(const pipeline_view& v, const health_settings& s, con
   e.sample(seconds(self.handler_cpu));
   e.family("tracewatch_build_info", metric_kind::gauge, "Always 1; the version in a label.");
   e.sample({{"version", TW_VERSION}}, uint64_t{1});
-  const auto proc = read_process_figures();
-  if (proc.cpu_seconds) {
+  if (const auto proc = read_proc_stat("self")) {
     e.family("process_cpu_seconds_total", metric_kind::counter, "User and system CPU time of the process.");
-    e.sample(*proc.cpu_seconds);
+    e.sample(proc->cpu_seconds);
+    gauge("process_resident_memory_bytes", "Resident memory of the process.", proc->resident_bytes);
+    if (const auto boot = boot_time_seconds())
+      gauge("process_start_time_seconds", "Start time of the process, as Unix seconds.", *boot + proc->start_after_boot_s);
   }
-  if (proc.resident_bytes)
-    gauge("process_resident_memory_bytes", "Resident memory of the process.", *proc.resident_bytes);
-  if (proc.start_time_seconds)
-    gauge("process_start_time_seconds", "Start time of the process, as Unix seconds.", *proc.start_time_seconds);
   return e.text();
 }
 
