@@ -25,6 +25,14 @@ namespace tw::actors {
 
 namespace {
 
+// cost.prices: the operator's rows over the built-in ones, or none at all (`off`).
+std::shared_ptr<const price_table> price_table_from(const config::settings& s) {
+  if (s.cost.prices_off) return nullptr;
+  std::vector<price_row> own;
+  for (const auto& [pattern, p] : s.cost.prices) own.push_back(price_row{pattern, {p.input_per_mtok, p.output_per_mtok}});
+  return std::make_shared<const price_table>(std::move(own), price_table::builtin_rows());
+}
+
 state::engine_config engine_config_from(const config::settings& s) {
   state::engine_config c;
   c.window.gap = s.completion.gap;
@@ -42,6 +50,7 @@ state::engine_config engine_config_from(const config::settings& s) {
   c.summary.max_errors = static_cast<size_t>(s.session.max_errors);
   c.summary.max_scores = static_cast<size_t>(s.session.max_scores);
   c.summary.max_record_bytes = static_cast<size_t>(s.output.max_record_bytes);
+  c.summary.prices = price_table_from(s);
   c.max_events_per_session = static_cast<uint64_t>(s.session.max_events);
   c.header_cache_entries = static_cast<size_t>(s.state.cache_sessions);
   c.trace_cache_entries = static_cast<size_t>(s.resolve.trace_cache_entries);
