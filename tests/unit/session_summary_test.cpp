@@ -207,6 +207,21 @@ observation generation(std::string id, std::string trace, double t, std::string 
   return o;
 }
 
+// The observations of a real fixture (tests/fixtures/real), parsed as the importer does.
+std::vector<observation> fixture_events(const std::string& file) {
+  payload_parser parser;
+  auto parsed = parser.parse(fixture(file));
+  REQUIRE(parsed.rejected.empty());
+  return std::move(parsed.observations);
+}
+
+// Everything of the session up to the end of time.
+summary_request whole(std::string session_id) {
+  summary_request r = request(event_time::max());
+  r.session_id = std::move(session_id);
+  return r;
+}
+
 const llm_call_summary& call_of(const session_summary& s, const std::string& id) {
   for (const auto& c : s.llm_calls)
     if (c.observation_id == id) return c;
@@ -302,15 +317,12 @@ TEST_CASE("a call recorded at two nested levels is priced once: the session coun
   CHECK(s.stats.input_tokens == 1000);
 }
 
-TEST_CASE("real fixtures: tokens without a cost are priced, reported costs are kept") {
+TEST_CASE("real fixtures: ADK and kagent report tokens without a cost, and are priced from their model names") {
   // What the fixtures carry (tests/fixtures/real/SOURCES.md; the token counts are pinned by
   // fixtures_real_test.cpp): the ADK session reports gemini-2.5-flash usage and no cost anywhere.
-  payload_parser parser;
-  auto adk = parser.parse(fixture("agentevals__adk-py-v1_default-S3-multiturn-session.otlp.json"));
-  REQUIRE(adk.rejected.empty());
-  summary_request req = request(event_time::max());
-  req.session_id = "sess-S3-v1_default";
-  auto s = build_session_summary(req, adk.observations, priced());
+  const auto adk = fixture_events("agentevals__adk-py-v1_default-S3-multiturn-session.otlp.json");
+  const auto req = whole("sess-S3-v1_default");
+  auto s = build_session_summary(req, adk, priced());
   // Counted once per call (generate_content below call_llm): 10+30+50+70 in, 8+5+9+4 out.
   REQUIRE(s.stats.input_tokens == 160);
   REQUIRE(s.stats.output_tokens == 26);
@@ -322,14 +334,12 @@ TEST_CASE("real fixtures: tokens without a cost are priced, reported costs are k
     if (c.input_tokens || c.output_tokens) CHECK(c.cost_source == cost_origin::computed);
   }
   // Without prices the same session has no cost, as before.
-  CHECK_FALSE(build_session_summary(req, adk.observations, summary_limits{}).stats.cost_usd);
+  CHECK_FALSE(build_session_summary(req, adk, summary_limits{}).stats.cost_usd);
 
   // kagent records each call three times (call_llm › generate_content › openai.chat); the
   // innermost names the dated model gpt-4.1-mini-2025-04-14, which the gpt-4.1-mini row prices.
-  auto kagent = parser.parse(fixture("agentevals__kagent-tempo-export-with-batches.json"));
-  REQUIRE(kagent.rejected.empty());
-  req.session_id = "ctx-eff35888-55ab-4eb0-b90d-7b21f711f91f";
-  auto k = build_session_summary(req, kagent.observations, priced());
+  auto k = build_session_summary(whole("ctx-eff35888-55ab-4eb0-b90d-7b21f711f91f"),
+                                 fixture_events("agentevals__kagent-tempo-export-with-batches.json"), priced());
   REQUIRE(k.stats.input_tokens == 2256 + 2392);
   REQUIRE(k.stats.output_tokens == 13 + 116);
   REQUIRE(k.stats.cost_usd);
@@ -345,18 +355,15 @@ TEST_CASE("real fixtures: the built-in gemini-2.0-flash price gives the cost Lan
   // The Langfuse export of an ADK trace reports usage {39 in, 6 out} at $6.3e-06 and {28, 3} at
   // $4e-06 (fixtures_real_test.cpp): reported costs are kept as they are; with the costs taken
   // away, the table computes the same figures from the tokens.
-  payload_parser parser;
-  auto lf = parser.parse(fixture("langfuse__framework-trace-google-adk-2025-08-28.langfuse-export.json"));
-  REQUIRE(lf.rejected.empty());
-  summary_request req = request(event_time::max());
-  req.session_id = "demo-session";
-  auto reported = build_session_summary(req, lf.observations, priced());
+  auto lf = fixture_events("langfuse__framework-trace-google-adk-2025-08-28.langfuse-export.json");
+  const auto req = whole("demo-session");
+  auto reported = build_session_summary(req, lf, priced());
   REQUIRE(reported.stats.cost_usd);
   CHECK(*reported.stats.cost_usd == Approx(6.3e-06 + 4e-06));
   CHECK(reported.stats.cost_source == cost_origin::reported);
-  for (auto& o : lf.observations) o.cost_usd.reset();
+  for (auto& o : lf) o.cost_usd.reset();
   state::summary_tally tally;
-  auto computed = build_session_summary(req, lf.observations, priced(), &tally);
+  auto computed = build_session_summary(req, lf, priced(), &tally);
   REQUIRE(computed.stats.cost_usd);
   CHECK(*computed.stats.cost_usd == Approx(6.3e-06 + 4e-06).epsilon(1e-9));
   CHECK(computed.stats.cost_source == cost_origin::computed);
