@@ -41,7 +41,9 @@ int run_command(const config_source& src) {
              {"cost_reported", probes.engine.cost_reported.load()},
              {"cost_computed", probes.engine.cost_computed.load()},
              {"cost_mixed", probes.engine.cost_mixed.load()},
-             {"calls_unpriced", probes.engine.calls_unpriced.load()}});
+             {"calls_unpriced", probes.engine.calls_unpriced.load()},
+             {"group_commits", probes.group_commits.commits.load()},
+             {"group_commits_failed", probes.group_commits.commits_failed.load()}});
   if (!r.ok) {
     log::error("stopped after a failure", {{"error", r.error}});
     return exit_failure;

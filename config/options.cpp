@@ -266,7 +266,19 @@ std::vector<option_spec> build_table() {
       "librdkafka properties for the output producer only (applied after kafka.librdkafka), e.g. "
       "`linger.ms`, `compression.type`. The producer is always idempotent with acks=all."));
 
-  // --- cost (issue 8). One block: other branches add options too. ---
+  // --- kafka.group_commit_interval and cost (issue 8). One block: other branches add options too. ---
+  t.push_back(duration_option(
+      "kafka.group_commit_interval", "5s", 0us, micros(3600LL * 1000000),
+      "0 turns it off; each commit is one request to the group coordinator, and beyond an hour a lag dashboard "
+      "shows nothing useful",
+      [](settings& s) -> auto& { return s.kafka.group_commit_interval; },
+      "How often the input positions that the state stage committed durably to RocksDB are also committed to the "
+      "consumer group (kafka.group.id), asynchronously, so that standard consumer-lag tools see progress "
+      "(docs/operations.md, \"Consumer lag\"). Informational only: a restart resumes from the positions in "
+      "RocksDB whatever the group holds, and a new state directory starts at input.start_from. Only partitions "
+      "this process holds are committed, and a revoked partition's last position is committed as it goes; a "
+      "failed commit is counted and logged at most once per interval. `replay --topic` never commits. 0: no "
+      "commits."));
   t.push_back(prices_option());
 
   // --- topics ---

@@ -21,6 +21,7 @@ struct kafka_settings {
   std::map<std::string, std::string> librdkafka;  // passed through to every client
   std::map<std::string, std::string> consumer;    // consumer clients only
   std::map<std::string, std::string> producer;    // producer clients only
+  micros group_commit_interval{0};                // 0: the input offsets are not committed to the group
 };
 
 struct topic_settings {

@@ -290,6 +290,12 @@ std::optional<offset> session_engine::stored_offset(const topic_partition& tp) c
   return it->second.next;
 }
 
+std::map<topic_partition, offset> session_engine::committed_positions() const {
+  std::map<topic_partition, offset> out;
+  for (const auto& [tp, p] : progress_) out.emplace(tp, p.next);
+  return out;
+}
+
 // --- batch lifecycle ---
 
 void session_engine::begin_batch() {

@@ -241,3 +241,15 @@ TEST_CASE("cost.prices rows that are not prices are refused at start, naming the
     CHECK_THAT(res.error->message, Catch::Contains(r.message_part));
   }
 }
+
+TEST_CASE("kafka.group_commit_interval: 5 s by default, 0 turns the commits off") {
+  auto def = load(std::nullopt, {});
+  REQUIRE(def);
+  CHECK(def.value->kafka.group_commit_interval == 5s);
+  auto off = load(std::nullopt, {"kafka.group_commit_interval=0s"});
+  REQUIRE(off);
+  CHECK(off.value->kafka.group_commit_interval == 0s);
+  auto bad = load(std::nullopt, {"kafka.group_commit_interval=2h"});
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error->key == "kafka.group_commit_interval");
+}
