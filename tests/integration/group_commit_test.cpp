@@ -137,14 +137,20 @@ std::unique_ptr<kafka::mock_cluster> cluster_with_input() {
   return cluster;
 }
 
+// Calls from 09:00 on the input topic; returns the messages produced.
+std::vector<sim::message> produce_calls(const std::string& brokers, uint64_t seed, const std::string& prefix) {
+  std::vector<sim::call_plan> plans;
+  auto msgs = stream(seed, prefix, "2025-03-01T09:00:00Z", plans);
+  produce_all(brokers, input, msgs);
+  return msgs;
+}
+
 }  // namespace
 
 TEST_CASE("after processing, the consumer group's committed offsets are the next offsets to consume") {
   const auto cluster = cluster_with_input();
   const auto brokers = cluster->bootstrap_servers();
-  std::vector<sim::call_plan> plans;
-  const auto msgs = stream(31, "c-", "2025-03-01T09:00:00Z", plans);
-  produce_all(brokers, input, msgs);
+  const auto msgs = produce_calls(brokers, 31, "c-");
   const offsets ends = end_offsets(brokers);
   INFO("partition ends " << show(ends));
   for (const auto& [p, end] : ends) REQUIRE(end > 0);  // every partition holds records
@@ -173,9 +179,7 @@ TEST_CASE("a clean stop commits the final positions as the partitions are revoke
   // and close() must wait for that commit.
   const auto cluster = cluster_with_input();
   const auto brokers = cluster->bootstrap_servers();
-  std::vector<sim::call_plan> plans;
-  const auto msgs = stream(61, "s-", "2025-03-01T09:00:00Z", plans);
-  produce_all(brokers, input, msgs);
+  const auto msgs = produce_calls(brokers, 61, "s-");
   const offsets ends = end_offsets(brokers);
   temp_dir state;
   actors::pipeline p(live_settings(brokers, state.path(), "tw-final",
@@ -276,9 +280,7 @@ TEST_CASE("replay --topic reads the input without committing anything to a consu
   // are looked up.
   const auto cluster = cluster_with_input();
   const auto brokers = cluster->bootstrap_servers();
-  std::vector<sim::call_plan> plans;
-  const auto msgs = stream(51, "r-", "2025-03-01T09:00:00Z", plans);
-  produce_all(brokers, input, msgs);
+  const auto msgs = produce_calls(brokers, 51, "r-");
   temp_dir state;
   actors::pipeline p(live_settings(brokers, state.path(), "tw-replayed"), system_clock::instance());
   std::ostringstream out;
