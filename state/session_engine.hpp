@@ -155,6 +155,9 @@ class session_engine {
   std::vector<judge_handover> take_judge_items() { return std::move(committed_judge_items_); }
   uint64_t judge_queue_end() const { return judge_queue_.next(); }
   std::optional<offset> stored_offset(const topic_partition& tp) const;
+  // Per partition with progress: the next offset to consume, as committed. Call between
+  // operations: once one returned ok, nothing of it is pending.
+  std::map<topic_partition, offset> committed_positions() const;
   // Sessions not completed yet (for the end-of-replay report), at most `limit` ids listed.
   store_status open_sessions(size_t limit, std::vector<std::string>& ids, uint64_t& total);
 
