@@ -134,6 +134,7 @@ struct outbox_end {
 using drain_atom = caf::atom_constant<caf::atom("drain")>;  // output stage: deliver, self-sent
 using pump_atom = caf::atom_constant<caf::atom("pump")>;    // judge/diagnostic stage: take work, self-sent
 using poll_atom = caf::atom_constant<caf::atom("poll")>;    // output stage: serve deliveries
+using checkpoint_atom = caf::atom_constant<caf::atom("ckpt")>;  // alert stage: a checkpoint is due, self-sent
 
 }  // namespace tw::actors
 

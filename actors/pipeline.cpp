@@ -25,6 +25,14 @@ namespace tw::actors {
 
 namespace {
 
+// cost.prices: the operator's rows over the built-in ones, or none at all (`off`).
+std::shared_ptr<const price_table> price_table_from(const config::settings& s) {
+  if (s.cost.prices_off) return nullptr;
+  std::vector<price_row> own;
+  for (const auto& [pattern, p] : s.cost.prices) own.push_back(price_row{pattern, {p.input_per_mtok, p.output_per_mtok}});
+  return std::make_shared<const price_table>(std::move(own), price_table::builtin_rows());
+}
+
 state::engine_config engine_config_from(const config::settings& s) {
   state::engine_config c;
   c.window.gap = s.completion.gap;
@@ -42,6 +50,7 @@ state::engine_config engine_config_from(const config::settings& s) {
   c.summary.max_errors = static_cast<size_t>(s.session.max_errors);
   c.summary.max_scores = static_cast<size_t>(s.session.max_scores);
   c.summary.max_record_bytes = static_cast<size_t>(s.output.max_record_bytes);
+  c.summary.prices = price_table_from(s);
   c.max_events_per_session = static_cast<uint64_t>(s.session.max_events);
   c.header_cache_entries = static_cast<size_t>(s.state.cache_sessions);
   c.trace_cache_entries = static_cast<size_t>(s.resolve.trace_cache_entries);
@@ -303,7 +312,11 @@ struct pipeline::impl : kafka::rebalance_listener {
     out.resize(tps.size());
     return out;
   }
-  void on_revoked(const std::vector<topic_partition>& tps) override { ask(control::kind::revoke, tps); }
+  std::vector<std::optional<offset>> on_revoked(const std::vector<topic_partition>& tps) override {
+    auto out = ask(control::kind::revoke, tps);
+    out.resize(tps.size());
+    return out;
+  }
   void on_consumed_before_rebalance(kafka::poll_result& consumed) override {
     auto b = std::make_shared<input_batch>();
     b->records = std::move(consumed.records);
@@ -366,16 +379,24 @@ struct pipeline::impl : kafka::rebalance_listener {
     cs.group_id = settings.kafka.group_id;
     cs.topics = settings.topics.input;
     cs.start_from = settings.input.start_from == "latest" ? kafka::start_position::latest : kafka::start_position::earliest;
+    cs.group_commit_interval = settings.kafka.group_commit_interval;
+    cs.clk = &clk;
     std::unique_ptr<kafka::input_consumer> consumer;
-    if (auto st = kafka::input_consumer::create(cs, *this, consumer); !st.ok()) {
+    if (auto st = kafka::input_consumer::create(cs, *this, shared->probes.group_commits, consumer); !st.ok()) {
       log::error("cannot create the input consumer", {{"error", st.message}});
       shared->fail("input consumer: " + st.message);
       return;
     }
     const auto max_inflight = settings.pipeline.max_inflight_records;
+    kafka::positions durable;  // the state stage's latest durable positions, as last taken
+    uint64_t durable_seen = 0;
     auto extents_published = std::chrono::steady_clock::time_point{};
     while (!stop && !shared->failed) {
       shared->probes.source_alive.beat(clk.now());
+      // The consumer-group commits (informational, asynchronous, rate-limited inside): on this
+      // thread because it owns the consumer.
+      shared->positions.take_if_newer(durable_seen, durable);
+      consumer->commit_durable(durable);
       // For consumer lag (/metrics, /readyz): the consumer's cached watermarks, about once a second.
       if (auto now = std::chrono::steady_clock::now(); now - extents_published >= std::chrono::seconds(1)) {
         extents_published = now;

@@ -26,6 +26,7 @@
 #include "state/engine_probe.hpp"
 #include "state/mailbox.hpp"
 #include "state/store.hpp"
+#include "topics/kafka/group_commit.hpp"
 
 namespace tw::actors {
 
@@ -119,6 +120,7 @@ struct pipeline_probes {
   alert_probe alerts;
   notifier_probe notifier;
   output_probe output;
+  kafka::group_commit_probe group_commits;    // input positions committed to the consumer group (live)
   std::atomic<int64_t> in_flight_records{0};  // consumed, not yet committed by the state stage
   std::atomic<uint64_t> pauses{0};            // times the consumer paused for backpressure
 };

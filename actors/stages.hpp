@@ -24,9 +24,35 @@
 
 namespace tw::actors {
 
+// The input positions the state stage last made durable (live runs), for the consumer-group
+// commits: written by the state stage after each applied batch, read by the source thread, which
+// owns the consumer (topics/kafka/group_commit.hpp).
+class durable_positions {
+ public:
+  void publish(std::map<topic_partition, offset> p) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    positions_ = std::move(p);
+    ++version_;
+  }
+  // Copies the positions into `out` when they changed since version `seen` (updated).
+  bool take_if_newer(uint64_t& seen, std::map<topic_partition, offset>& out) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (version_ == seen) return false;
+    seen = version_;
+    out = positions_;
+    return true;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<topic_partition, offset> positions_;
+  uint64_t version_ = 0;
+};
+
 // Shared by the threads of one pipeline. Fields are atomics or guarded by `mutex`.
 struct pipeline_shared {
   pipeline_probes probes;
+  durable_positions positions;
   std::atomic<bool> failed{false};
   std::mutex mutex;
   std::string error;  // guarded by mutex

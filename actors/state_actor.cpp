@@ -75,6 +75,8 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor judge, caf::a
         }
         shared->probes.in_flight_records -= n;
         shared->notify_progress();
+        // Durable now: the source thread may commit these positions to the consumer group.
+        if (cfg.live) shared->positions.publish(st->engine->committed_positions());
         committed();
       },
       [=](caf::tick_atom) {
@@ -116,13 +118,17 @@ caf::behavior state_actor(caf::event_based_actor* self, caf::actor judge, caf::a
             if (auto s = st->engine->apply_watermark_record(*c->record, clk->now()); !s.ok()) return fail(s);
             committed();
             break;
-          case control::kind::revoke:
+          case control::kind::revoke: {
             // Everything consumed from these partitions before the revocation was applied (it
-            // came first on this path) and committed with its offsets.
+            // came first on this path) and committed with its offsets: those are their final
+            // positions, which the consumer commits to the group before letting them go.
             st->engine->revoke(c->partitions, clk->now());
             probe->partitions.publish(st->engine->partition_positions());
-            c->offsets_reply->set_value({});
+            std::vector<std::optional<offset>> final_positions;
+            for (const auto& tp : c->partitions) final_positions.push_back(st->engine->stored_offset(tp));
+            c->offsets_reply->set_value(std::move(final_positions));
             break;
+          }
           case control::kind::end_of_input: {
             auto& report = c->report;
             if (c->flush)

@@ -6,13 +6,20 @@
 // - Every value is a function of the buckets alone (integer sums; see alert_window.hpp), and the
 //   buckets do not depend on the order in which facts arrived.
 // - Events come out in (instant, rule in file order, group in label order, level) order.
-// - A group is visited only at the instants where its decision can change: every instant while it
-//   holds buckets, else the instants its state machine names (for elapsed, a repeat due, keep
-//   firing over). Skipped instants are exactly those where a visit would change nothing, so one
-//   advance() over a day and 86400 advances of a second give the same events.
+// - A group is visited only at the instants where its decision can change: where a bucket enters or
+//   leaves one of the windows its decision reads (next_window_change), and where its state machine
+//   names a deadline (for elapsed, a repeat due, keep firing over). Between two such instants the
+//   windows hold the same buckets, so the value, the samples, the baseline and the evidence are the
+//   same: skipped instants are exactly those where a visit would change nothing, so one advance()
+//   over a day and 86400 advances of a second give the same events.
+// - A group is written (take_changes) when its buckets or its levels change, not when only its next
+//   visit moves: a restored group whose `next` is earlier than it became is visited at the first
+//   instant not yet evaluated, and that visit changes nothing either (restore).
 #include <algorithm>
 #include <cstdio>
-#include <set>
+#include <limits>
+#include <stdexcept>
+#include <tuple>
 
 #include "alerts/alert_rules.hpp"
 #include "alerts/alert_state_codec.hpp"
@@ -90,14 +97,17 @@ struct decision {
   signal_value signal;
   std::optional<double> baseline;
   std::vector<std::string> examples;
-  std::vector<bool> holds;  // per level
+  std::array<bool, max_levels> holds{};  // per level
 };
 
 }  // namespace
 
 struct alert_engine::impl {
   impl(std::shared_ptr<const alert_rule_set> r, engine_limits l) : rules(std::move(r)), limits(l) {
+    for (const auto& rule : rules->rules())
+      if (rule.levels.size() > max_levels) throw std::logic_error("alert rule " + rule.name + " has more levels than the engine keeps");
     state.resize(rules->rules().size());
+    for (auto& rs : state) rs.sweep_above = std::max<size_t>(limits.max_groups_per_rule, 64);
     for (size_t t = 0; t < rules->rules().size(); ++t)
       for (size_t i = 0; i < rules->rules().size(); ++i) {
         const auto& targets = rules->rules()[i].inhibits;
@@ -109,15 +119,37 @@ struct alert_engine::impl {
 
   // --- applying facts ---
 
-  group_state& group(size_t r, const group_key& key, bool& created) {
-    auto& groups = state[r].groups;
-    auto it = groups.find(key);
-    created = it == groups.end();
-    if (created) {
-      it = groups.emplace(key, group_state{}).first;
+  using group_it = detail::group_entry*;
+
+  // The group of `key`, created (or brought back from dropped) when there is none. Past
+  // max_groups_per_rule, a new label set is folded into the group whose labels are all "other".
+  group_it group(size_t r, const group_key& labels, bool& created, engine_counters& counters) {
+    rule_state& rs = state[r];
+    const group_key* key = &labels;
+    auto it = rs.groups.find(*key);
+    if ((it == rs.groups.end() || it->second.dropped) && rs.live >= limits.max_groups_per_rule) {
+      key = &other_key(r);
+      counters.folded += 1;
+      it = rs.groups.find(*key);
+    }
+    created = it == rs.groups.end() || it->second.dropped;
+    if (it == rs.groups.end()) {
+      it = rs.groups.emplace(*key, group_state{}).first;
       it->second.levels.resize(list()[r].levels.size());
     }
-    return it->second;
+    if (created) {
+      it->second.dropped = false;  // a dropped group holds nothing: as good as new
+      rs.live += 1;
+    }
+    return &*it;
+  }
+
+  const group_key& other_key(size_t r) {
+    if (others.size() != list().size()) {
+      others.resize(list().size());
+      for (size_t i = 0; i < list().size(); ++i) others[i].assign(list()[i].group_by.size(), "other");
+    }
+    return others[r];
   }
 
   // A flag per group rather than a set of keys: marking is on the path of every visit.
@@ -126,15 +158,79 @@ struct alert_engine::impl {
     state[r].any_dirty = true;
   }
 
-  void wake(size_t r, group_state& g, event_time at) {
-    g.next = std::min(g.next, at);
-    state[r].next = std::min(state[r].next, g.next);
+  static bool later(const std::pair<event_time, group_it>& a, const std::pair<event_time, group_it>& b) {
+    return a.first > b.first;
+  }
+
+  void schedule(size_t r, group_it it, event_time at) {
+    if (at == event_time::max()) return;
+    auto& heap = state[r].calendar;
+    heap.emplace_back(at, it);
+    std::push_heap(heap.begin(), heap.end(), later);
+    it->second.scheduled += 1;
+  }
+
+
+  // Makes a group due at `at` if it was due later.
+  void wake(size_t r, group_it it, event_time at) {
+    group_state& g = it->second;
+    if (at < g.next) {
+      g.next = at;
+      schedule(r, it, at);
+    }
     mark(r, g);
+  }
+
+  // Forgets a group with nothing left to decide. Its node stays, emptied, for when the same labels
+  // come back (groups come and go with their traffic, and a node's allocations cost more than its
+  // evaluation); the dropped nodes of a rule are swept when there are more than the live ones
+  // may be, and only those the calendar no longer names.
+  void drop(size_t r, group_it it) {
+    rule_state& rs = state[r];
+    group_state& g = it->second;
+    if (!g.delete_pending) rs.dropped.push_back(it);
+    g.delete_pending = true;
+    rs.any_dirty = true;
+    rs.live -= 1;
+    for (auto& l : g.levels) l = level_state{};
+    g.next = event_time::max();
+    g.dirty = false;
+    g.dropped = true;
+    if (rs.groups.size() - rs.live > rs.sweep_above) sweep(rs);
+  }
+
+  // Erases the dropped nodes no calendar entry names; the next sweep is when as many more again
+  // were dropped, so that sweeping costs O(1) per drop however many stay named.
+  void sweep(rule_state& rs) const {
+    for (auto it = rs.groups.begin(); it != rs.groups.end();) {
+      if (it->second.dropped && it->second.scheduled == 0 && !it->second.delete_pending) it = rs.groups.erase(it);
+      else ++it;
+    }
+    rs.sweep_above = rs.groups.size() - rs.live + std::max<size_t>(limits.max_groups_per_rule, 64);
+  }
+
+  // Takes the calendar's first instant e of rule r: the groups due at e (in no order).
+  std::vector<group_it> take_due(size_t r, event_time e) {
+    rule_state& rs = state[r];
+    auto& heap = rs.calendar;
+    std::vector<group_it> due;
+    while (!heap.empty() && heap.front().first == e) {
+      group_it it = heap.front().second;
+      std::pop_heap(heap.begin(), heap.end(), later);
+      heap.pop_back();
+      group_state& g = it->second;
+      g.scheduled -= 1;
+      if (g.dropped || g.next != e || g.due) continue;  // stale (due sooner, and visited), or named twice
+      g.due = true;
+      due.push_back(it);
+    }
+    return due;
   }
 
   // Returns whether the fact was late for a rule it feeds.
   bool apply(const alert_fact& f, engine_counters& counters) {
     bool late = false;
+    const fact_labels labels = labels_of(f);
     for (size_t r = 0; r < list().size(); ++r) {
       const alert_rule& rule = list()[r];
       rule_state& rs = state[r];
@@ -144,28 +240,24 @@ struct alert_engine::impl {
         // The ungrouped absence group exists from the first fact of any kind, so that a quiet
         // stretch after it fires even if no fact ever fed the rule.
         bool created = false;
-        group_state& g = group(r, {}, created);
-        if (created || rs.evaluated_to == event_time::min()) wake(r, g, std::max(bucket_end, instant_after(r)));
+        static const group_key none;
+        auto it = group(r, none, created, counters);
+        if (created || rs.evaluated_to == event_time::min()) wake(r, it, std::max(bucket_end, instant_after(r)));
       }
-      auto samples = samples_of(f, rule);
-      if (samples.empty()) continue;
+      const size_t n = samples_of(f, labels, rule, scratch);
+      if (n == 0) continue;
       if (is_late) {
         late = true;
         continue;
       }
       const bool absence = rule.signal.kind == signal_kind::absence;
-      for (auto& s : samples) {
+      for (size_t i = 0; i < n; ++i) {
+        const fact_sample& s = scratch[i];
         if (s.what.empty() && !absence) continue;
-        group_key key = std::move(s.labels);
-        if (!rs.groups.count(key) && rs.groups.size() >= limits.max_groups_per_rule) {
-          key.assign(rule.group_by.size(), "other");
-          counters.folded += 1;
-        }
         bool created = false;
-        group_state& g = group(r, key, created);
-        if (!s.what.empty()) add(g.buckets[bucket_of(f.at, rule.every)], s.what, limits.examples_max);
-        if (!s.what.empty() || created) wake(r, g, bucket_end);
-        else mark(r, g);
+        auto it = group(r, s.labels, created, counters);
+        if (!s.what.empty()) add(it->second.buckets[bucket_of(f.at, rule.every)], s.what, limits.examples_max);
+        if (!s.what.empty() || created) wake(r, it, bucket_end);
       }
     }
     return late;
@@ -204,7 +296,8 @@ struct alert_engine::impl {
       usable = d.baseline && *d.baseline != 0;
       if (usable) compared = (d.signal.value - *d.baseline) / *d.baseline;
     }
-    for (const auto& level : rule.levels) d.holds.push_back(usable && compare(level.op, compared, level.threshold));
+    for (size_t i = 0; i < rule.levels.size(); ++i)
+      d.holds[i] = usable && compare(rule.levels[i].op, compared, rule.levels[i].threshold);
     return d;
   }
 
@@ -217,23 +310,51 @@ struct alert_engine::impl {
     return out;
   }
 
-  // Drops the buckets no later instant looks at.
-  static void prune(const alert_rule& rule, group_state& g, event_time e) {
+  // Drops the buckets no later instant looks at; returns whether there were any.
+  static bool prune(const alert_rule& rule, group_state& g, event_time e) {
     const auto oldest = window_of(rule, e + rule.every, rule.change.windows);
-    g.buckets.erase(g.buckets.begin(), g.buckets.lower_bound(oldest.from));
+    return g.buckets.erase_before(oldest.from);
   }
 
-  // The next instant after e at which a group's decision can change, when it holds no buckets
-  // (with buckets, the window slides: every instant).
+  // The next instant after e at which one of the windows the decision of a group reads (the window,
+  // and the preceding windows a change rule compares it with) holds other buckets than at e; max
+  // when none will. Sliding: every range moves one bucket per instant, range k of instant n being
+  // [n - cf, n - ct) for constants ct, cf, so bucket b is in it while b + ct < n <= b + cf. Tumbling:
+  // the current window grows to the instant, and every range moves at the window boundary.
+  static event_time next_window_change(const alert_rule& rule, const group_state& g, event_time e) {
+    if (g.buckets.empty()) return event_time::max();
+    const int64_t every = rule.every.count();
+    const int64_t n0 = floor_div(e.micros(), every);
+    int64_t next = std::numeric_limits<int64_t>::max();
+    auto first_from = [&](int64_t b) { return g.buckets.lower_bound(b); };
+    if (rule.kind == window_kind::sliding) {
+      const uint32_t ranges = rule.change.against == baseline_kind::none ? 0 : rule.change.windows;
+      for (uint32_t k = 0; k <= ranges; ++k) {
+        const auto r = window_of(rule, e, k);
+        const int64_t ct = n0 - r.to, cf = n0 - r.from;
+        if (auto in = first_from(n0 - ct); in != g.buckets.end()) next = std::min(next, in->first + ct + 1);
+        if (auto out = first_from(n0 - cf); out != g.buckets.end()) next = std::min(next, out->first + cf + 1);
+      }
+      return next == std::numeric_limits<int64_t>::max() ? event_time::max() : event_time::from_micros(next * every);
+    }
+    if (auto in = first_from(n0); in != g.buckets.end()) next = in->first + 1;
+    const int64_t w = rule.window.count();
+    const event_time boundary = event_time::from_micros((floor_div(e.micros() - every, w) + 1) * w + every);
+    return std::min(event_time::from_micros(next == std::numeric_limits<int64_t>::max() ? next : next * every),
+                    instant_at_or_after(boundary, rule.every));
+  }
+
+  // The next instant after e at which a group's decision can change, given the condition per level
+  // at e (it stays so until the windows change).
   static event_time next_visit(const alert_rule& rule, const group_state& g, event_time e) {
     const event_time step = e + rule.every;
-    if (!g.buckets.empty()) return step;
-    const bool holds = rule.signal.kind == signal_kind::absence;  // with no buckets, only absence holds
-    event_time next = event_time::max();
+    event_time next = next_window_change(rule, g, e);
     auto at_least_step = [&](event_time t) { return std::max(step, instant_at_or_after(t, rule.every)); };
     // Where the condition at e differed from what it will be from now on, the next instant
     // decides; otherwise only the state machine's own deadlines do.
-    for (const auto& l : g.levels) {
+    for (size_t i = 0; i < g.levels.size(); ++i) {
+      const level_state& l = g.levels[i];
+      const bool holds = g.holds[i];
       switch (l.now) {
         case phase::inactive:
           if (holds) next = std::min(next, step);
@@ -292,7 +413,7 @@ struct alert_engine::impl {
     const group_key* key;
     group_state* g;  // map nodes stay put: groups are dropped only after every visit (finish)
     decision d;
-    std::vector<change> changes;  // per level
+    std::array<change, max_levels> changes{};  // per level
   };
 
   bool inhibited(size_t target, const group_key& key) const {
@@ -366,6 +487,7 @@ struct alert_engine::impl {
     for (size_t i = 0; i < g.levels.size(); ++i) {
       level_state& l = g.levels[i];
       if (v.changes[i] == change::resolved) {
+        mark(v.rule, g);
         // Resolved even under inhibition: a firing that was announced must be closed.
         if (l.notified) out.push_back(make_event(rule, *v.key, i, with_examples(), alert_state::resolved, e, l));
         else counters.inhibited += 1;
@@ -378,10 +500,14 @@ struct alert_engine::impl {
       if (inhibited(v.rule, *v.key)) {
         // A suppressed repeat is spent (the next is an interval later); a first firing waits for
         // the inhibition to end, counted once.
-        if (l.notified) l.last_notified = e;
+        if (l.notified) {
+          l.last_notified = e;
+          mark(v.rule, g);
+        }
         if (l.notified || v.changes[i] == change::fired) counters.inhibited += 1;
         continue;
       }
+      mark(v.rule, g);
       if (!l.notified) {
         l.notified = true;
         l.started_at = e;
@@ -402,58 +528,62 @@ struct alert_engine::impl {
     while (true) {
       event_time e = event_time::max();
       for (size_t r = 0; r < list().size(); ++r)
-        if (runs(r)) e = std::min(e, state[r].next);
+        if (runs(r)) e = std::min(e, state[r].next());
       if (e >= w) break;
       std::vector<visit> visits;
+      std::vector<std::optional<std::vector<group_it>>> due(list().size());  // per rule evaluated at e
       for (size_t r = 0; r < list().size(); ++r) {
-        if (!runs(r) || state[r].next != e) continue;
+        if (!runs(r) || state[r].next() != e) continue;
         const alert_rule& rule = list()[r];
-        for (auto& [key, g] : state[r].groups) {
-          if (g.next > e) continue;
+        due[r] = take_due(r, e);
+        for (group_it it : *due[r]) {
+          group_state& g = it->second;
           counters.evaluations += 1;
-          visit v{r, &key, &g, decide(rule, g, e), {}};
+          visit v{r, &it->first, &g, decide(rule, g, e), {}};
+          g.holds = v.d.holds;
           // Phase 2 only has work where a level changed or fires (a repeat, an announcement):
           // most visits of most groups decide nothing, and are not kept.
           bool matters = false;
+          bool moved = false;
           for (size_t i = 0; i < g.levels.size(); ++i) {
-            v.changes.push_back(step(rule, g.levels[i], v.d.holds[i], e));
-            matters = matters || v.changes.back() != change::none || g.levels[i].now == phase::firing;
+            level_state& l = g.levels[i];
+            const auto before = std::make_tuple(l.now, l.since, l.false_since);
+            v.changes[i] = step(rule, l, v.d.holds[i], e);
+            moved = moved || before != std::make_tuple(l.now, l.since, l.false_since);
+            matters = matters || v.changes[i] != change::none || l.now == phase::firing;
           }
+          if (moved) mark(r, g);
           if (matters) visits.push_back(std::move(v));
         }
       }
+      // Events come out in rule order, then label order (visits are in rule order already).
+      std::sort(visits.begin(), visits.end(), [](const visit& a, const visit& b) {
+        return a.rule != b.rule ? a.rule < b.rule : *a.key < *b.key;
+      });
       for (auto& v : visits) emit(v, e, out, counters);
-      for (size_t r = 0; r < list().size(); ++r) {
-        if (!runs(r) || state[r].next != e) continue;
-        finish(r, e);
-      }
+      for (size_t r = 0; r < list().size(); ++r)
+        if (due[r]) finish(r, e, *due[r]);
     }
     return out;
   }
 
   // After a rule's visits at e: prunes, schedules, drops groups with nothing left to decide.
-  void finish(size_t r, event_time e) {
+  void finish(size_t r, event_time e, const std::vector<group_it>& visited) {
     const alert_rule& rule = list()[r];
     rule_state& rs = state[r];
     rs.evaluated_to = std::max(rs.evaluated_to, e);
-    rs.next = event_time::max();
-    for (auto it = rs.groups.begin(); it != rs.groups.end();) {
+    for (group_it it : visited) {
       group_state& g = it->second;
-      if (g.next <= e) {
-        prune(rule, g, e);
-        g.next = next_visit(rule, g, e);
-        mark(r, g);
-      }
+      g.due = false;
+      g.next = next_visit(rule, g, e);  // before the prune: a bucket pruned now leaves at the next instant
+      if (prune(rule, g, e)) mark(r, g);
       const bool idle = g.buckets.empty() && std::all_of(g.levels.begin(), g.levels.end(),
                                                          [](const level_state& l) { return l.now == phase::inactive; });
       if (idle && rule.signal.kind != signal_kind::absence) {
-        rs.dropped.push_back(it->first);
-        rs.any_dirty = true;
-        it = rs.groups.erase(it);
+        drop(r, it);
         continue;
       }
-      rs.next = std::min(rs.next, g.next);
-      ++it;
+      schedule(r, it, g.next);
     }
   }
 
@@ -461,6 +591,8 @@ struct alert_engine::impl {
   engine_limits limits;
   std::vector<rule_state> state;  // per rule, in file order
   std::map<size_t, std::vector<size_t>> inhibitors;  // target rule -> rules that inhibit it
+  std::vector<fact_sample> scratch;  // apply's samples, reused
+  std::vector<group_key> others;     // per rule, the labels of its "other" group
   event_time clock;
   bool seen_fact = false;
   bool engine_dirty = false;
@@ -505,11 +637,11 @@ std::vector<alert_event> alert_engine::flush() {
   for (size_t r = 0; r < impl_->state.size(); ++r) {
     const alert_rule& rule = impl_->list()[r];
     const rule_state& rs = impl_->state[r];
-    if (rule.signal.kind == signal_kind::absence || rs.groups.empty()) continue;
+    if (rule.signal.kind == signal_kind::absence || rs.live == 0) continue;
     event_time last = std::max(rs.evaluated_to, impl_->clock);
     for (const auto& [key, g] : rs.groups)
       if (!g.buckets.empty())
-        last = std::max(last, event_time::from_micros((g.buckets.rbegin()->first + 1) * rule.every.count()));
+        last = std::max(last, event_time::from_micros((g.buckets.back().first + 1) * rule.every.count()));
     end = std::max(end, last + rule.window + rule.keep_firing_for + rule.every * 2);
   }
   auto out = impl_->run(end + duration(1), true, counters_);
@@ -525,16 +657,20 @@ event_time alert_engine::clock() const { return impl_->clock; }
 
 size_t alert_engine::groups() const {
   size_t n = 0;
-  for (const auto& rs : impl_->state) n += rs.groups.size();
+  for (const auto& rs : impl_->state) n += rs.live;
   return n;
 }
 
 std::vector<alert_event> alert_engine::firing() const {
   std::vector<alert_event> out;
-  for (const auto& rs : impl_->state)
-    for (const auto& [key, g] : rs.groups)
-      for (const auto& l : g.levels)
+  for (const auto& rs : impl_->state) {
+    std::vector<const detail::group_entry*> groups;  // in label order, as events are
+    for (const auto& entry : rs.groups) groups.push_back(&entry);
+    std::sort(groups.begin(), groups.end(), [](auto* a, auto* b) { return a->first < b->first; });
+    for (const auto* entry : groups)
+      for (const auto& l : entry->second.levels)
         if (l.now == phase::firing && l.notified && l.last) out.push_back(*l.last);
+  }
   return out;
 }
 
@@ -550,11 +686,13 @@ void alert_engine::take_changes(const change_fn& out) {
     if (!rs.any_dirty) continue;
     const auto& name = impl_->list()[r].name;
     // Deletions first: a group dropped and created again since the last call is written after.
-    for (const auto& key : rs.dropped)
-      if (!rs.groups.count(key)) out(detail::group_entry_key(name, key), std::nullopt);
+    for (auto* entry : rs.dropped) {
+      entry->second.delete_pending = false;
+      if (entry->second.dropped) out(detail::group_entry_key(name, entry->first), std::nullopt);
+    }
     rs.dropped.clear();
     for (auto& [key, g] : rs.groups) {
-      if (!g.dirty) continue;
+      if (!g.dirty || g.dropped) continue;
       out(detail::group_entry_key(name, key), detail::encode_group(g));
       g.dirty = false;
     }
@@ -611,7 +749,14 @@ std::optional<std::string> alert_engine::restore(const std::vector<std::pair<std
     rule_state& rs = fresh->state[r];
     // A rule added since the state was written starts where the others are.
     if (fresh->seen_fact && !known[r]) rs.evaluated_to = instant_before(fresh->clock, fresh->list()[r].every);
-    for (const auto& [key, g] : rs.groups) rs.next = std::min(rs.next, g.next);
+    // A group is not written when only its next visit moved later (take_changes): visiting it
+    // from the first instant not yet evaluated changes nothing until its true next visit.
+    const event_time first = fresh->instant_after(r);
+    for (auto& entry : rs.groups) {
+      entry.second.next = std::max(entry.second.next, first);
+      fresh->schedule(r, &entry, entry.second.next);
+      rs.live += 1;
+    }
   }
   impl_ = std::move(fresh);
   if (unreadable == 0 && unknown == 0) return std::nullopt;

@@ -20,7 +20,8 @@ namespace tw::alerts {
 inline constexpr duration max_window = std::chrono::hours(24 * 7);  // buckets are kept for a window
 inline constexpr duration min_every = std::chrono::seconds(1);      // below, per-instant work dominates
 inline constexpr int64_t max_buckets_per_window = 1440;             // a window's evaluation cost
-inline constexpr uint32_t max_baseline_windows = 24;                // retention = (1 + windows) windows
+inline constexpr uint32_t max_baseline_windows = 24;
+inline constexpr size_t max_levels = 2;  // a budget's warning and critical; every other rule has one                // retention = (1 + windows) windows
 
 enum class signal_kind : uint8_t {
   verdict_ratio,     // verdicts with a numerator status / verdicts with a denominator status

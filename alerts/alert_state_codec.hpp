@@ -17,10 +17,12 @@
 // values are on disk: never change version 1; a new layout takes a new version byte.
 #pragma once
 
+#include <array>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "alerts/alert_window.hpp"
@@ -42,21 +44,46 @@ struct level_state {
 };
 
 struct group_state {
-  std::map<int64_t, bucket> buckets;  // bucket index (time / every) -> contents
+  bucket_list buckets;  // bucket index (time / every) -> contents
   std::vector<level_state> levels;    // one per level of the rule
   event_time next = event_time::max();  // the next instant this group needs a decision
-  bool dirty = false;                   // changed since take_changes (not encoded)
+  // Not encoded: the engine's bookkeeping.
+  bool dirty = false;        // changed since take_changes
+  std::array<bool, max_levels> holds{};  // per level, the condition at the last visit
+  uint32_t scheduled = 0;    // entries of the rule's calendar naming this group (some stale)
+  bool due = false;          // collected for the instant being evaluated
+  bool dropped = false;      // nothing left to decide: gone, its node kept for reuse
+  bool delete_pending = false;  // in rule_state::dropped: its deletion is not handed over yet
 };
 
 using group_key = std::vector<std::string>;  // label values in the rule's group_by order
 
+struct group_key_hash {
+  size_t operator()(const group_key& k) const {
+    size_t h = k.size();
+    for (const auto& v : k) h = h * 1000003u ^ std::hash<std::string>{}(v);
+    return h;
+  }
+};
+// Unordered: the engine sorts what it emits (visits, firing()) by label values itself.
+using group_map = std::unordered_map<group_key, group_state, group_key_hash>;
+using group_entry = group_map::value_type;  // stays put while the map grows
+
 struct rule_state {
-  std::map<group_key, group_state> groups;
+  group_map groups;  // includes dropped groups still named by the calendar (not encoded)
+  size_t live = 0;   // groups not dropped
+  size_t sweep_above = 0;  // dropped nodes kept before the next sweep (not encoded)
   event_time evaluated_to = event_time::min();  // the last instant evaluated (or skipped as a no-op)
-  event_time next = event_time::max();          // min over the groups' next
-  // Since take_changes (not encoded): whether a group is dirty, and the groups dropped.
+  // Not encoded. The instants at which groups are due, a min-heap on the instant: a group is named
+  // at its `next`, and maybe at later instants it was due at before a fact made it due sooner
+  // (stale: skipped when taken), so that moving a group sooner never searches the calendar.
+  std::vector<std::pair<event_time, group_entry*>> calendar;
+  // Since take_changes (not encoded): whether a group is dirty, and the groups dropped (their
+  // nodes stay until then).
   bool any_dirty = false;
-  std::vector<group_key> dropped;
+  std::vector<group_entry*> dropped;
+
+  event_time next() const { return calendar.empty() ? event_time::max() : calendar.front().first; }
 };
 
 std::string engine_key();

@@ -28,11 +28,29 @@ void keep_largest(std::vector<example_key>& v, size_t max) {
   v = std::move(out);
 }
 
-std::string label_value(const alert_fact& f, label l) {
+// Adds `e` to `v` (the largest `max`, largest first, one per session) as keep_largest would.
+void insert_example(std::vector<example_key>& v, const example_ref& e, size_t max) {
+  auto smaller = [&](const example_key& k) {  // k < e, in example_key's order
+    if (k.score != e.score) return k.score < e.score;
+    if (k.at != e.at) return k.at < e.at;
+    return std::string_view(k.session_id) < e.session_id;
+  };
+  auto same = std::find_if(v.begin(), v.end(), [&](const example_key& k) { return k.session_id == e.session_id; });
+  if (same != v.end()) {
+    if (!smaller(*same)) return;  // the session's example there is as large
+    v.erase(same);
+  }
+  auto at = std::find_if(v.begin(), v.end(), smaller);
+  if (static_cast<size_t>(at - v.begin()) >= max) return;
+  v.insert(at, example_key{e.score, e.at, std::string(e.session_id)});
+  if (v.size() > max) v.pop_back();
+}
+
+std::string_view label_value(const alert_fact& f, label l) {
   switch (l) {
     case label::agent: return f.agent;
     case label::intent: return f.intent;
-    case label::status: return f.what == alert_fact::kind::verdict ? std::string(to_string(f.status)) : std::string();
+    case label::status: return f.what == alert_fact::kind::verdict ? to_string(f.status) : std::string_view();
     case label::model:
     case label::tool: return {};  // split per value, below
   }
@@ -45,7 +63,8 @@ const std::vector<std::string>* filter_of(const alert_rule& rule, label l) {
   return nullptr;
 }
 
-bool listed(const std::vector<std::string>& list, const std::string& v) {
+template <typename String>
+bool listed(const std::vector<String>& list, std::string_view v) {
   return std::find(list.begin(), list.end(), v) != list.end();
 }
 
@@ -61,29 +80,41 @@ bool feeds(const alert_fact& f, const alert_rule& rule) {
 // The values of a splitting label (model or tool) a fact has: each its own sample when the rule
 // groups by it; when the rule only filters by it, one sample of the values the filter admits.
 struct split {
-  std::vector<std::string> values;  // sorted, distinct; {""} when the fact has none
+  const std::vector<std::string_view>* values = nullptr;  // sorted, distinct; {""} when the fact has none
+  std::vector<std::string_view> admitted;                 // the values a filter admits, when there is one
   bool per_value = false;
 };
 
-split split_of(std::vector<std::string> present, const alert_rule& rule, label l) {
-  std::sort(present.begin(), present.end());
-  present.erase(std::unique(present.begin(), present.end()), present.end());
-  if (present.empty()) present.push_back("");
-  if (auto* values = filter_of(rule, l))
-    present.erase(std::remove_if(present.begin(), present.end(), [&](const std::string& v) { return !listed(*values, v); }),
-                  present.end());
-  return {std::move(present), rule.groups_by(l)};
+split split_of(const std::vector<std::string_view>& present, const alert_rule& rule, label l) {
+  split s;
+  s.per_value = rule.groups_by(l);
+  s.values = &present;
+  if (auto* values = filter_of(rule, l)) {
+    for (const auto& v : present)
+      if (listed(*values, v)) s.admitted.push_back(v);
+    s.values = &s.admitted;
+  }
+  return s;
 }
 
-bool admits(const split& s, const std::string& sample_value, const std::string& call_value) {
-  return s.per_value ? call_value == sample_value : listed(s.values, call_value);
+void sort_distinct(std::vector<std::string_view>& v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  if (v.empty()) v.push_back("");
 }
 
-contribution contribute(const alert_fact& f, const alert_rule& rule, const split& models, const std::string& model,
-                        const split& tools, const std::string& tool) {
-  contribution c;
+bool admits(const split& s, std::string_view sample_value, std::string_view call_value) {
+  return s.per_value ? call_value == sample_value : listed(*s.values, call_value);
+}
+
+void contribute(const alert_fact& f, const alert_rule& rule, const split& models, std::string_view model,
+                const split& tools, std::string_view tool, contribution& c) {
+  c.hits = c.total = 0;
+  c.cost_nano = 0;
+  c.latencies.clear();
+  c.example.reset();
   const signal_spec& sig = rule.signal;
-  auto example = [&](int64_t score) { return example_key{score, f.at.micros(), f.session_id}; };
+  auto example = [&](int64_t score) { return example_ref{score, f.at.micros(), f.session_id}; };
   switch (sig.kind) {
     case signal_kind::verdict_ratio:
       c.total = sig.denominator.has(f.status) ? 1 : 0;
@@ -140,7 +171,6 @@ contribution contribute(const alert_fact& f, const alert_rule& rule, const split
       }
       break;
   }
-  return c;
 }
 
 }  // namespace
@@ -160,48 +190,92 @@ int64_t latency_bucket_value(uint32_t index) {
   return lower + ((int64_t{1} << shift) >> 1);
 }
 
+void latency_histogram::merge(const std::vector<entry>& sorted) {
+  if (entries_.empty()) {
+    entries_ = sorted;
+    return;
+  }
+  std::vector<entry> out;
+  out.reserve(entries_.size() + sorted.size());
+  auto a = entries_.cbegin();
+  auto b = sorted.cbegin();
+  while (a != entries_.cend() || b != sorted.cend()) {
+    if (b == sorted.cend() || (a != entries_.cend() && a->first < b->first)) out.push_back(*a++);
+    else if (a == entries_.cend() || b->first < a->first) out.push_back(*b++);
+    else {
+      out.emplace_back(a->first, a->second + b->second);
+      ++a;
+      ++b;
+    }
+  }
+  entries_ = std::move(out);
+}
+
+void latency_histogram::add_all(std::vector<uint32_t>& indexes) {
+  std::sort(indexes.begin(), indexes.end());
+  std::vector<entry> sorted;
+  for (uint32_t i : indexes) {
+    if (!sorted.empty() && sorted.back().first == i) sorted.back().second += 1;
+    else sorted.emplace_back(i, 1);
+  }
+  merge(sorted);
+}
+
+void latency_histogram::add_all(const latency_histogram& o) { merge(o.entries_); }
+
 void add(bucket& b, const contribution& c, size_t examples_max) {
   b.hits += c.hits;
   b.total += c.total;
   b.cost_nano += c.cost_nano;
-  for (int64_t l : c.latencies) b.latency[latency_bucket(l)] += 1;
-  if (c.example && examples_max > 0) {
-    b.examples.push_back(*c.example);
-    keep_largest(b.examples, examples_max);
+  if (!c.latencies.empty()) {
+    std::vector<uint32_t> indexes;
+    indexes.reserve(c.latencies.size());
+    for (int64_t l : c.latencies) indexes.push_back(latency_bucket(l));
+    b.latency.add_all(indexes);
   }
+  if (c.example && examples_max > 0) insert_example(b.examples, *c.example, examples_max);
 }
 
-std::vector<fact_sample> samples_of(const alert_fact& f, const alert_rule& rule) {
-  std::vector<fact_sample> out;
-  if (!feeds(f, rule)) return out;
-  std::vector<std::string> model_names = f.models;
-  for (const auto& c : f.llm_calls) model_names.push_back(c.model);
-  std::vector<std::string> tool_names;
-  for (const auto& t : f.tools) tool_names.push_back(t.name);
-  const split models = split_of(std::move(model_names), rule, label::model);
-  const split tools = split_of(std::move(tool_names), rule, label::tool);
-  if (models.values.empty() || tools.values.empty()) return out;  // the filter admits none
-
-  const std::vector<std::string> whole{""};
-  for (const auto& model : models.per_value ? models.values : whole)
-    for (const auto& tool : tools.per_value ? tools.values : whole) {
-      fact_sample s;
-      for (auto l : rule.group_by)
-        s.labels.push_back(l == label::model ? model : l == label::tool ? tool : label_value(f, l));
-      s.what = contribute(f, rule, models, model, tools, tool);
-      out.push_back(std::move(s));
-    }
+fact_labels labels_of(const alert_fact& f) {
+  fact_labels out;
+  out.models.assign(f.models.begin(), f.models.end());
+  for (const auto& c : f.llm_calls) out.models.push_back(c.model);
+  for (const auto& t : f.tools) out.tools.push_back(t.name);
+  sort_distinct(out.models);
+  sort_distinct(out.tools);
   return out;
 }
 
-window_sum sum_buckets(const std::map<int64_t, bucket>& buckets, int64_t from, int64_t to, size_t examples_max) {
+size_t samples_of(const alert_fact& f, const fact_labels& labels, const alert_rule& rule, std::vector<fact_sample>& out) {
+  if (!feeds(f, rule)) return 0;
+  const split models = split_of(labels.models, rule, label::model);
+  const split tools = split_of(labels.tools, rule, label::tool);
+  if (models.values->empty() || tools.values->empty()) return 0;  // the filter admits none
+
+  static const std::vector<std::string_view> whole{""};
+  size_t n = 0;
+  for (const auto& model : models.per_value ? *models.values : whole)
+    for (const auto& tool : tools.per_value ? *tools.values : whole) {
+      if (n == out.size()) out.emplace_back();
+      fact_sample& s = out[n++];
+      s.labels.resize(rule.group_by.size());
+      for (size_t i = 0; i < rule.group_by.size(); ++i) {
+        const label l = rule.group_by[i];
+        s.labels[i].assign(l == label::model ? model : l == label::tool ? tool : label_value(f, l));
+      }
+      contribute(f, rule, models, model, tools, tool, s.what);
+    }
+  return n;
+}
+
+window_sum sum_buckets(const bucket_list& buckets, int64_t from, int64_t to, size_t examples_max) {
   window_sum w;
   for (auto it = buckets.lower_bound(from); it != buckets.end() && it->first < to; ++it) {
     const bucket& b = it->second;
     w.hits += b.hits;
     w.total += b.total;
     w.cost_nano += b.cost_nano;
-    for (const auto& [index, n] : b.latency) w.latency[index] += n;
+    if (!b.latency.empty()) w.latency.add_all(b.latency);
     if (examples_max > 0) w.examples.insert(w.examples.end(), b.examples.begin(), b.examples.end());
   }
   if (examples_max > 0) keep_largest(w.examples, examples_max);

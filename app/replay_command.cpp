@@ -55,6 +55,12 @@ int replay_command(const replay_args& a) {
              {"alerts_resolved", probes.alerts.resolved.load()},
              {"alert_groups", probes.alerts.groups.load()},
              {"alert_stage_cpu_ms", probes.alerts.cpu_us.load() / 1000},
+             // Sessions emitted by where their cost came from (stats.cost_source), and the LLM
+             // calls with tokens that no price (cost.prices) covered.
+             {"cost_reported", probes.engine.cost_reported.load()},
+             {"cost_computed", probes.engine.cost_computed.load()},
+             {"cost_mixed", probes.engine.cost_mixed.load()},
+             {"calls_unpriced", probes.engine.calls_unpriced.load()},
              {"still_open", r.open_sessions}});
   if (!r.ok) {
     log::error("replay failed", {{"error", r.error}});

@@ -41,6 +41,20 @@ int run_command(const config_source& src) {
   p.request_stop();
   auto r = p.wait();
   if (ops) ops->stop();
+  const auto& probes = p.probes();
+  log::info("run finished",
+            {{"records", probes.importer.records.load()},
+             {"sessions_emitted", probes.engine.revisions_emitted.load()},
+             {"dead_letters", probes.engine.dead_letters.load()},
+             {"verdicts", probes.judge.judged.load()},
+             {"diagnostics", probes.diagnostic.diagnosed.load()},
+             {"alerts_fired", probes.alerts.fired.load()},
+             {"cost_reported", probes.engine.cost_reported.load()},
+             {"cost_computed", probes.engine.cost_computed.load()},
+             {"cost_mixed", probes.engine.cost_mixed.load()},
+             {"calls_unpriced", probes.engine.calls_unpriced.load()},
+             {"group_commits", probes.group_commits.commits.load()},
+             {"group_commits_failed", probes.group_commits.commits_failed.load()}});
   if (!r.ok) {
     log::error("stopped after a failure", {{"error", r.error}});
     return exit_failure;

@@ -67,6 +67,8 @@ std::optional<config_error> assign_node(const option_spec& o, const YAML::Node& 
         flatten_map(node, "", entries, flat_err, o.key);
         if (flat_err) return flat_err;
         err = o.assign_map(s, entries);
+      } else if (node.IsScalar()) {
+        err = o.assign(s, node.Scalar());  // the --set grammar: "k=v,k2=v2", or a word the option knows (`off`)
       } else {
         return config_error{o.key, "expected a map"};
       }
@@ -275,8 +277,12 @@ std::string render_yaml(const settings& s) {
           out += o.key + ": {}\n";
           break;
         }
-        out += o.key + ":\n";
         auto entries = split_map(v);  // held: iterating *split_map(v) would dangle
+        if (!entries) {
+          out += o.key + ": \"" + v + "\"\n";  // a word the option takes instead of a map (cost.prices: off)
+          break;
+        }
+        out += o.key + ":\n";
         for (const auto& [k, val] : *entries) out += "  \"" + k + "\": \"" + val + "\"\n";
         break;
       }

@@ -163,6 +163,80 @@ option_spec map_option(std::string key, Get get, std::string desc,
 
 const std::vector<std::string> formats = {"auto", "langfuse", "langfuse_export", "otlp", "native"};
 
+// --- cost.prices: `builtin` | `off` | rows `pattern=IN/OUT` (US dollars per million tokens) ---
+
+// The dearest list price is o1-pro's $600 per million output tokens: a figure far above it is a
+// price written per thousand tokens, or in cents.
+constexpr double max_price_per_mtok = 10000;
+
+std::optional<std::string> assign_price_rows(settings& s, const std::vector<std::pair<std::string, std::string>>& rows) {
+  for (const auto& [pattern, value] : rows) {
+    if (pattern.empty()) return std::string("a model name or pattern must not be empty");
+    const auto slash = value.find('/');
+    std::optional<double> in, out;
+    if (slash != std::string::npos) {
+      in = parse_decimal(std::string_view(value).substr(0, slash));
+      out = parse_decimal(std::string_view(value).substr(slash + 1));
+    }
+    if (!in || !out)
+      return "'" + pattern + "': '" + value +
+             "' is not INPUT/OUTPUT, US dollars per million input and output tokens (e.g. 2.50/10.00)";
+    for (double p : {*in, *out})
+      if (p < 0 || p > max_price_per_mtok)
+        return "'" + pattern + "': " + format_decimal(p) + " is out of bounds [0, " + format_decimal(max_price_per_mtok) +
+               "] (US dollars per million tokens)";
+    s.cost.prices[pattern] = model_price{*in, *out};
+  }
+  s.cost.prices_off = false;
+  return std::nullopt;
+}
+
+option_spec prices_option() {
+  option_spec o;
+  o.key = "cost.prices";
+  o.type = value_type::string_map;
+  o.default_text = "builtin";
+  o.bounds = "prices 0 .. " + format_decimal(max_price_per_mtok) + " per million tokens";
+  o.bounds_reason = "the dearest list price is $600 per million output tokens; a larger figure is a price written in "
+                    "the wrong unit";
+  o.description =
+      "Model prices for LLM calls whose producer reported tokens but no cost: the cost is then computed as input "
+      "tokens × INPUT + output tokens × OUTPUT, in US dollars per million tokens, and the session's "
+      "`stats.cost_source` says `computed` (or `mixed`); a reported cost is never replaced, and a model without a "
+      "price keeps its cost unknown. `builtin`: tracewatch's own table of list prices (standard tier, no batch or "
+      "cache discounts, short prompts), taken 2026-12-02, for OpenAI gpt-4o, gpt-4o-mini, gpt-4.1(-mini, -nano), "
+      "gpt-5(-mini, -nano), o1, o3(-mini, -pro), o4-mini; Anthropic claude-3/3.5/3.7 haiku, sonnet, opus and "
+      "claude-sonnet-4(-5), claude-opus-4(-1, -5), claude-haiku-4-5; Google gemini-1.5/2.0/2.5 flash(-lite) and "
+      "pro (docs/operations.md, \"Cost\", lists them). Rows `MODEL: INPUT/OUTPUT` (YAML map, or "
+      "`--set cost.prices.MODEL=INPUT/OUTPUT`) come on top of the built-in table and win over it. MODEL is a "
+      "model name, compared without case and without a provider prefix (`openai/`, `models/`, Bedrock's "
+      "`anthropic.`); it also prices its dated versions (gpt-4o prices gpt-4o-2024-08-06, claude-3-5-sonnet prices "
+      "claude-3-5-sonnet-20241022, -latest, Bedrock's -v1:0, Vertex's @2024...) but no other model (gpt-4o does "
+      "not price gpt-4o-mini). A MODEL with `*` is a glob over the whole name (`ft:gpt-4o-mini*`). Where several "
+      "rows match, an exact name wins, then the longest name, then the glob with most literal characters. `off`: "
+      "no cost is computed. The same figures reach verdicts, the cost expert and the alert rules' cost_sum.";
+  o.assign_map = assign_price_rows;
+  o.assign = [](settings& s, std::string_view text) -> std::optional<std::string> {
+    if (trim(text) == "off" || trim(text) == "builtin") {
+      s.cost.prices.clear();
+      s.cost.prices_off = trim(text) == "off";
+      return std::nullopt;
+    }
+    auto rows = split_map(text);
+    if (!rows) return "'" + std::string(text) + "' is not `builtin`, `off` or a list of MODEL=INPUT/OUTPUT rows";
+    return assign_price_rows(s, *rows);
+  };
+  o.render = [](const settings& s) -> std::string {
+    if (s.cost.prices_off) return "off";
+    if (s.cost.prices.empty()) return "builtin";
+    std::vector<std::string> parts;
+    for (const auto& [pattern, p] : s.cost.prices)
+      parts.push_back(pattern + "=" + format_decimal(p.input_per_mtok) + "/" + format_decimal(p.output_per_mtok));
+    return join(parts, ",");
+  };
+  return o;
+}
+
 std::vector<option_spec> build_table() {
   constexpr int64_t max_i64 = std::numeric_limits<int64_t>::max();
   (void)max_i64;
@@ -191,6 +265,21 @@ std::vector<option_spec> build_table() {
       "kafka.producer", [](settings& s) -> auto& { return s.kafka.producer; },
       "librdkafka properties for the output producer only (applied after kafka.librdkafka), e.g. "
       "`linger.ms`, `compression.type`. The producer is always idempotent with acks=all."));
+
+  // --- kafka.group_commit_interval and cost (issue 8). One block: other branches add options too. ---
+  t.push_back(duration_option(
+      "kafka.group_commit_interval", "5s", 0us, micros(3600LL * 1000000),
+      "0 turns it off; each commit is one request to the group coordinator, and beyond an hour a lag dashboard "
+      "shows nothing useful",
+      [](settings& s) -> auto& { return s.kafka.group_commit_interval; },
+      "How often the input positions that the state stage committed durably to RocksDB are also committed to the "
+      "consumer group (kafka.group.id), asynchronously, so that standard consumer-lag tools see progress "
+      "(docs/operations.md, \"Consumer lag\"). Informational only: a restart resumes from the positions in "
+      "RocksDB whatever the group holds, and a new state directory starts at input.start_from. Only partitions "
+      "this process holds are committed, and a revoked partition's last position is committed as it goes; a "
+      "failed commit is counted and logged at most once per interval. `replay --topic` never commits. 0: no "
+      "commits."));
+  t.push_back(prices_option());
 
   // --- topics ---
   t.push_back(list_option("topics.input", "traces.raw", false, [](settings& s) -> auto& { return s.topics.input; },

@@ -21,6 +21,7 @@ struct kafka_settings {
   std::map<std::string, std::string> librdkafka;  // passed through to every client
   std::map<std::string, std::string> consumer;    // consumer clients only
   std::map<std::string, std::string> producer;    // producer clients only
+  micros group_commit_interval{0};                // 0: the input offsets are not committed to the group
 };
 
 struct topic_settings {
@@ -144,6 +145,17 @@ struct http_settings {
   int64_t ready_max_lag = 0;  // records behind the high watermarks, summed over the partitions
 };
 
+// One row of cost.prices: US dollars per million tokens.
+struct model_price {
+  double input_per_mtok = 0;
+  double output_per_mtok = 0;
+};
+
+struct cost_settings {
+  bool prices_off = false;                      // cost.prices: off — no cost is ever computed
+  std::map<std::string, model_price> prices;    // the operator's rows (model name or glob), over the built-in ones
+};
+
 struct log_settings {
   std::string level;
   std::string format;
@@ -165,6 +177,7 @@ struct settings {
   alerts_settings alerts;
   output_settings output;
   http_settings http;
+  cost_settings cost;
   log_settings log;
 };
 

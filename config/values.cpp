@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cmath>
 #include <limits>
 
 namespace tw::config {
-namespace {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -13,7 +14,20 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-}  // namespace
+std::optional<double> parse_decimal(std::string_view text) {
+  text = trim(text);
+  double v = 0;
+  // from_chars: the C locale's grammar whatever the process locale is; no leading '+', no hex.
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, std::chars_format::fixed);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+std::string format_decimal(double v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);  // shortest text that reads back as v
+  return ec == std::errc() ? std::string(buf, end) : std::string("nan");
+}
 
 std::optional<host_port> parse_host_port(std::string_view text) {
   text = trim(text);

@@ -11,7 +11,13 @@
 
 namespace tw::config {
 
+// Without leading and trailing white space.
+std::string_view trim(std::string_view s);
 std::optional<int64_t> parse_integer(std::string_view text);
+// A plain decimal number ("2.5", "0.075", "10"), finite; no exponent, no hex.
+std::optional<double> parse_decimal(std::string_view text);
+// The shortest rendering that parse_decimal reads back as the same value (2.5 -> "2.5").
+std::string format_decimal(double v);
 // true/false, yes/no, on/off, 1/0 (case-insensitive).
 std::optional<bool> parse_bool(std::string_view text);
 // "250ms", "30s", "5m", "2h", "1d", "1500us", or a bare number of milliseconds. Not negative.

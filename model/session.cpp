@@ -13,4 +13,13 @@ std::string_view to_string(completion_reason r) {
   return "unknown";
 }
 
+std::string_view to_string(cost_origin o) {
+  switch (o) {
+    case cost_origin::reported: return "reported";
+    case cost_origin::computed: return "computed";
+    case cost_origin::mixed: return "mixed";
+  }
+  return "unknown";
+}
+
 }  // namespace tw

@@ -33,6 +33,14 @@ inline constexpr completion_reason all_completion_reasons[] = {completion_reason
                                                                completion_reason::max_duration, completion_reason::flush,
                                                                completion_reason::idle};
 
+// Where a cost figure came from. In the contract: never rename, only append.
+enum class cost_origin : uint8_t {
+  reported = 0,  // the producer sent it (Langfuse costDetails, an OTLP cost attribute, ...)
+  computed = 1,  // tracewatch computed it from the tokens and the model's price (cost.prices)
+  mixed = 2,     // a session's total: some of its calls reported their cost, others were computed
+};
+std::string_view to_string(cost_origin o);
+
 struct tool_call_summary {
   std::string observation_id;
   std::string trace_id;
@@ -53,7 +61,8 @@ struct llm_call_summary {
   std::optional<duration> latency;
   std::optional<int64_t> input_tokens;
   std::optional<int64_t> output_tokens;
-  std::optional<double> cost_usd;
+  std::optional<double> cost_usd;         // reported, or computed from the tokens
+  std::optional<cost_origin> cost_source;  // reported or computed; absent with cost_usd
   bool counted = true;  // false when its usage is already counted by a nested LLM call
   bool ok = true;
   std::string error;
@@ -101,8 +110,9 @@ struct session_stats {
   uint64_t errors = 0;        // observations at level error, tools included
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
-  std::optional<double> cost_usd;  // absent when no event carried a cost
+  std::optional<double> cost_usd;  // absent when no call's cost is known (reported or computed)
   duration session_duration{0};
+  std::optional<cost_origin> cost_source;  // absent with cost_usd
 };
 
 struct session_summary {

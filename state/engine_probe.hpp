@@ -44,6 +44,12 @@ struct engine_probe {
   std::atomic<uint64_t> sessions_sealed{0};
   std::atomic<uint64_t> sessions_expired{0};
   std::atomic<uint64_t> events_not_stored{0};    // over session.max_events
+  // Emitted revisions by where their cost came from (stats.cost_source); those without a known
+  // cost are the rest of revisions_emitted.
+  std::atomic<uint64_t> cost_reported{0};        // every known cost was reported by the producer
+  std::atomic<uint64_t> cost_computed{0};        // every known cost was computed from tokens (cost.prices)
+  std::atomic<uint64_t> cost_mixed{0};           // some of each
+  std::atomic<uint64_t> calls_unpriced{0};       // counted calls with tokens, no cost and no price
   std::atomic<uint64_t> batches{0};
   std::atomic<uint64_t> batches_split{0};        // commits made early because a batch grew too large
   std::atomic<int64_t> watermark_us{INT64_MIN};  // the processor watermark

@@ -102,8 +102,8 @@ std::optional<mailbox_item> rate_limited_mailbox::take(wall_time now, wall_time&
   return item;
 }
 
-void rate_limited_mailbox::done(rocksdb::WriteBatch& batch, const mailbox_item& item) {
-  lane_erase(store_, batch, cf::mailbox, lane_, item.seq);
+void rate_limited_mailbox::done(rocksdb::WriteBatch& batch, uint64_t seq) {
+  lane_erase(store_, batch, cf::mailbox, lane_, seq);
   probe_.head = memory_.empty() ? disk_next_ : memory_.front().seq;
 }
 

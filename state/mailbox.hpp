@@ -103,7 +103,8 @@ class rate_limited_mailbox {
   // sequence order; each must be done() before the next is taken.
   std::optional<mailbox_item> take(wall_time now, wall_time& retry_at);
   // The consumer's result batch deletes the item (durable with that batch).
-  void done(rocksdb::WriteBatch& batch, const mailbox_item& item);
+  void done(rocksdb::WriteBatch& batch, const mailbox_item& item) { done(batch, item.seq); }
+  void done(rocksdb::WriteBatch& batch, uint64_t seq);
   bool idle() const { return memory_.empty() && disk_next_ >= known_end_; }
 
  private:

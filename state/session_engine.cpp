@@ -356,6 +356,12 @@ std::optional<offset> session_engine::stored_offset(const topic_partition& tp) c
   return it->second.next;
 }
 
+std::map<topic_partition, offset> session_engine::committed_positions() const {
+  std::map<topic_partition, offset> out;
+  for (const auto& [tp, p] : progress_) out.emplace(tp, p.next);
+  return out;
+}
+
 // --- batch lifecycle ---
 
 void session_engine::begin_batch() {
@@ -1045,9 +1051,9 @@ store_status session_engine::emit(const std::string& id, session_header& h, even
   req.reason = reason;
   req.cutoff = cutoff;
   req.events_not_stored = h.events_not_stored;
-  uint64_t duplicates = 0;
-  session_summary summary = build_session_summary(req, std::move(events), cfg_.summary, &duplicates);
-  probe_.duplicates += duplicates;
+  summary_tally tally;
+  session_summary summary = build_session_summary(req, std::move(events), cfg_.summary, &tally);
+  probe_.duplicates += tally.duplicates;
   std::string json = encode_session_json(summary);
   const uint64_t content = session_content_hash(json);
   if (content == h.content_hash) {
@@ -1055,6 +1061,15 @@ store_status session_engine::emit(const std::string& id, session_header& h, even
     // known): a revision would say the same again.
     ++probe_.revisions_unchanged;
     return {};
+  }
+  // Taken before the summary moves into the judge queue.
+  std::atomic<uint64_t>* summary_cost = nullptr;
+  if (summary.stats.cost_source) {
+    switch (*summary.stats.cost_source) {
+      case cost_origin::reported: summary_cost = &probe_.cost_reported; break;
+      case cost_origin::computed: summary_cost = &probe_.cost_computed; break;
+      case cost_origin::mixed: summary_cost = &probe_.cost_mixed; break;
+    }
   }
   h.content_hash = content;
   h.revision = req.revision;
@@ -1065,6 +1080,8 @@ store_status session_engine::emit(const std::string& id, session_header& h, even
   enqueue_for_judge(std::move(json), std::make_shared<const session_summary>(std::move(summary)));
   ++probe_.revisions_emitted;
   ++probe_.completed_by_reason[static_cast<size_t>(reason)];
+  if (summary_cost) ++*summary_cost;
+  probe_.calls_unpriced += tally.unpriced;
   return {};
 }
 

@@ -157,6 +157,9 @@ class session_engine {
   std::optional<offset> stored_offset(const topic_partition& tp) const;
   // The partitions owned now, with their committed next offset and watermark (for the probe).
   std::vector<partition_position> partition_positions() const;
+  // Per partition with progress: the next offset to consume, as committed. Call between
+  // operations: once one returned ok, nothing of it is pending.
+  std::map<topic_partition, offset> committed_positions() const;
   // Sessions not completed yet (for the end-of-replay report), at most `limit` ids listed.
   store_status open_sessions(size_t limit, std::vector<std::string>& ids, uint64_t& total);
 

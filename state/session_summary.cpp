@@ -94,10 +94,26 @@ void sort_and_cap(std::vector<T>& v, size_t max, uint64_t& omitted, Key key) {
   v.erase(v.begin() + static_cast<std::ptrdiff_t>(head), v.end() - static_cast<std::ptrdiff_t>(tail));
 }
 
+// An observation's cost: the reported one, else the one its tokens and its model's price give.
+struct priced_cost {
+  std::optional<double> usd;
+  std::optional<cost_origin> origin;
+};
+
+priced_cost cost_of_observation(const observation& o, const price_table* prices) {
+  if (o.cost_usd && std::isfinite(*o.cost_usd)) return {o.cost_usd, cost_origin::reported};
+  if (!prices || !o.model || (!o.input_tokens && !o.output_tokens)) return {};
+  const price_row* row = prices->find(*o.model);
+  if (!row) return {};
+  auto usd = cost_of(row->price, o.input_tokens, o.output_tokens);
+  if (!usd) return {};
+  return {usd, cost_origin::computed};
+}
+
 }  // namespace
 
 session_summary build_session_summary(const summary_request& req, std::vector<observation> events,
-                                      const summary_limits& limits, uint64_t* duplicates) {
+                                      const summary_limits& limits, summary_tally* tally) {
   session_summary s;
   s.session_id = req.session_id;
   s.revision = req.revision;
@@ -122,7 +138,7 @@ session_summary build_session_summary(const summary_request& req, std::vector<ob
       if (out != i) events[out] = std::move(events[i]);
       ++out;
     }
-    if (duplicates) *duplicates += events.size() - out;
+    if (tally) tally->duplicates += events.size() - out;
     events.resize(out);
   }
 
@@ -155,7 +171,8 @@ session_summary build_session_summary(const summary_request& req, std::vector<ob
   for (const auto& m : records)
     if (m.o.kind != obs_kind::trace && m.o.kind != obs_kind::score) by_obs_id.emplace(m.o.observation_id, &m);
   auto has_usage = [](const observation& o) { return o.input_tokens || o.output_tokens || o.cost_usd; };
-  auto finite_cost = [](const observation& o) { return o.cost_usd && std::isfinite(*o.cost_usd); };
+  const price_table* prices = limits.prices.get();
+  bool any_reported = false, any_computed = false;
   std::unordered_set<std::string> not_counted;
   for (const auto& m : records) {
     if (!has_usage(m.o) || m.o.kind == obs_kind::trace || m.o.kind == obs_kind::score) continue;
@@ -207,10 +224,18 @@ session_summary build_session_summary(const summary_request& req, std::vector<ob
                                        o.status_message.value_or(""), when(*mp)});
     }
     bool counted = !not_counted.count(o.observation_id);
+    const priced_cost cost = has_usage(o) ? cost_of_observation(o, prices) : priced_cost{};
     if (counted && has_usage(o)) {
       s.stats.input_tokens += o.input_tokens.value_or(0);
       s.stats.output_tokens += o.output_tokens.value_or(0);
-      if (finite_cost(o)) s.stats.cost_usd = s.stats.cost_usd.value_or(0.0) + *o.cost_usd;
+      if (cost.usd) {
+        s.stats.cost_usd = s.stats.cost_usd.value_or(0.0) + *cost.usd;
+        const bool reported = cost.origin == cost_origin::reported;
+        (reported ? any_reported : any_computed) = true;
+        if (tally) ++(reported ? tally->cost_reported : tally->cost_computed);
+      } else if (tally && (o.input_tokens || o.output_tokens)) {
+        ++tally->unpriced;
+      }
     }
     if (o.kind == obs_kind::generation) {
       ++s.stats.generations;
@@ -226,7 +251,8 @@ session_summary build_session_summary(const summary_request& req, std::vector<ob
       c.latency = latency(o);
       c.input_tokens = o.input_tokens;
       c.output_tokens = o.output_tokens;
-      c.cost_usd = o.cost_usd;
+      c.cost_usd = cost.usd;
+      c.cost_source = cost.origin;
       c.counted = counted;
       c.ok = !is_error(o);
       c.error = is_error(o) ? o.status_message.value_or("") : "";
@@ -248,6 +274,10 @@ session_summary build_session_summary(const summary_request& req, std::vector<ob
       s.tool_calls.push_back(std::move(t));
     }
   }
+  if (any_reported || any_computed)
+    s.stats.cost_source = any_reported && any_computed ? cost_origin::mixed
+                          : any_reported                ? cost_origin::reported
+                                                        : cost_origin::computed;
   s.stats.traces = traces.size();
   s.abandoned = static_cast<int64_t>(traces.size()) < limits.min_traces;
   std::sort(models.begin(), models.end());

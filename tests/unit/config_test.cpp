@@ -198,3 +198,84 @@ TEST_CASE("http.stall_timeout must be longer than the state stage's tick, which 
   CHECK(r.error->key == "http.stall_timeout");
   CHECK(load(std::nullopt, {"http.stall_timeout=3s", "pipeline.tick_interval=2s"}));
 }
+
+TEST_CASE("cost.prices: the built-in table by default, `off`, and rows from YAML or --set on top") {
+  auto def = load(std::nullopt, {});
+  REQUIRE(def);
+  CHECK_FALSE(def.value->cost.prices_off);
+  CHECK(def.value->cost.prices.empty());  // no rows of the operator's: the built-in ones alone
+
+  auto off = load_yaml("cost:\n  prices: off\n", "<t>", defaults());
+  REQUIRE(off);
+  CHECK(off.value->cost.prices_off);
+
+  // Model names hold dots: a YAML map below the option keeps them whole.
+  auto rows = load_yaml("cost:\n  prices:\n    gemini-1.5-pro: 1.25/5\n    \"ft:gpt-4o-mini*\": 0.3/1.2\n", "<t>",
+                        defaults());
+  REQUIRE(rows);
+  CHECK(rows.value->cost.prices.size() == 2);
+  CHECK(rows.value->cost.prices.at("gemini-1.5-pro").input_per_mtok == 1.25);
+  CHECK(rows.value->cost.prices.at("gemini-1.5-pro").output_per_mtok == 5.0);
+  CHECK(rows.value->cost.prices.at("ft:gpt-4o-mini*").output_per_mtok == 1.2);
+
+  auto set = apply_overrides({"cost.prices.acme-7b=0.05/0.05", "cost.prices=my-model=1/2,other=0.5/0"}, defaults());
+  REQUIRE(set);
+  CHECK(set.value->cost.prices.size() == 3);
+  CHECK(set.value->cost.prices.at("other").output_per_mtok == 0.0);
+  // `off` after rows turns everything off; rows after `off` bring prices back.
+  auto later_off = apply_overrides({"cost.prices.acme=1/1", "cost.prices=off"}, defaults());
+  REQUIRE(later_off);
+  CHECK(later_off.value->cost.prices_off);
+  CHECK(later_off.value->cost.prices.empty());
+  auto later_rows = apply_overrides({"cost.prices=off", "cost.prices.acme=1/1"}, defaults());
+  REQUIRE(later_rows);
+  CHECK_FALSE(later_rows.value->cost.prices_off);
+
+  // What `config show` prints loads back as the same settings.
+  for (const auto* s : {&*def.value, &*off.value, &*rows.value}) {
+    auto again = load_yaml(render_yaml(*s), "<shown>", defaults());
+    REQUIRE(again);
+    CHECK(again.value->cost.prices_off == s->cost.prices_off);
+    REQUIRE(again.value->cost.prices.size() == s->cost.prices.size());
+    for (const auto& [k, v] : s->cost.prices) {
+      INFO(k);
+      CHECK(again.value->cost.prices.at(k).input_per_mtok == v.input_per_mtok);
+      CHECK(again.value->cost.prices.at(k).output_per_mtok == v.output_per_mtok);
+    }
+  }
+}
+
+TEST_CASE("cost.prices rows that are not prices are refused at start, naming the key and the row") {
+  struct row {
+    const char* description;
+    const char* yaml;
+    const char* message_part;
+  };
+  const row rows[] = {
+      {"one number, not two", "cost.prices: {gpt-4o: 2.5}", "'gpt-4o': '2.5' is not INPUT/OUTPUT"},
+      {"a word", "cost.prices: {gpt-4o: cheap/dear}", "is not INPUT/OUTPUT"},
+      {"a negative price", "cost.prices: {gpt-4o: -1/2}", "out of bounds"},
+      {"a price in the wrong unit", "cost.prices: {gpt-4o: 2500/10000.5}", "out of bounds"},
+      {"an exponent", "cost.prices: {gpt-4o: 2e0/1}", "is not INPUT/OUTPUT"},
+      {"a word the option does not know", "cost.prices: none", "is not `builtin`, `off`"},
+  };
+  for (const auto& r : rows) {
+    INFO(r.description);
+    auto res = load_yaml(r.yaml, "<t>", defaults());
+    REQUIRE_FALSE(res);
+    CHECK(res.error->key == "cost.prices");
+    CHECK_THAT(res.error->message, Catch::Contains(r.message_part));
+  }
+}
+
+TEST_CASE("kafka.group_commit_interval: 5 s by default, 0 turns the commits off") {
+  auto def = load(std::nullopt, {});
+  REQUIRE(def);
+  CHECK(def.value->kafka.group_commit_interval == 5s);
+  auto off = load(std::nullopt, {"kafka.group_commit_interval=0s"});
+  REQUIRE(off);
+  CHECK(off.value->kafka.group_commit_interval == 0s);
+  auto bad = load(std::nullopt, {"kafka.group_commit_interval=2h"});
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error->key == "kafka.group_commit_interval");
+}

@@ -47,7 +47,7 @@ session_summary full_session() {
   s.first_event_at = at_ms(t0 + 1);
   s.last_event_at = at_ms(t0 + 3723004);
   s.closed_at = at_ms(t0 + 3733004);
-  s.stats = session_stats{5, 17, 4, 3, 1, 2, 1200, 345, 0.0123, duration{3723003000}};
+  s.stats = session_stats{5, 17, 4, 3, 1, 2, 1200, 345, 0.0123, duration{3723003000}, cost_origin::mixed};
   s.user_id = "user-Zoë";
   s.environment = "production";
   s.models = {"claude-3-5-sonnet", "gpt-4o"};
@@ -71,6 +71,7 @@ session_summary full_session() {
   full_call.input_tokens = 1200;
   full_call.output_tokens = 345;
   full_call.cost_usd = 0.0123;
+  full_call.cost_source = cost_origin::computed;
   full_call.counted = true;
   full_call.ok = true;
   full_call.finish_reason = "stop";
@@ -186,6 +187,7 @@ TEST_CASE("an abandoned session with empty lists and no optional values validate
   CHECK(doc["user_id"].is_null());
   CHECK(doc["environment"].is_null());
   CHECK(doc["stats"]["cost_usd"].is_null());
+  CHECK(doc["stats"]["cost_source"].is_null());
   CHECK(doc["turns"] == json::array());
   CHECK(doc["metadata"] == json::object());
 }
@@ -204,6 +206,38 @@ TEST_CASE("every completion reason and observation kind the encoder can write is
       CHECK(violations.empty());
     }
   }
+}
+
+TEST_CASE("every cost source the encoder can write is in the schema, for the session and for a call", "[contracts]") {
+  for (auto origin : {cost_origin::reported, cost_origin::computed, cost_origin::mixed}) {
+    INFO(to_string(origin));
+    session_summary s = full_session();
+    s.stats.cost_source = origin;
+    const auto doc = json::parse(encode_session_json(s));
+    CHECK(doc["stats"]["cost_source"] == std::string(to_string(origin)));
+    const auto violations = validate_session(s);
+    INFO(tw::testing::to_string(violations));
+    CHECK(violations.empty());
+  }
+  // A single call is reported or computed, never mixed: the schema says so.
+  session_summary s = full_session();
+  s.llm_calls[0].cost_source = cost_origin::reported;
+  CHECK(validate_session(s).empty());
+  s.llm_calls[0].cost_source = cost_origin::mixed;
+  CHECK(has_violation(validate_session(s), "/llm_calls/0/cost_source", "enum"));
+}
+
+TEST_CASE("a session record written before cost_source existed still decodes, with no source", "[contracts]") {
+  auto doc = json::parse(encode_session_json(full_session()));
+  doc["stats"].erase("cost_source");
+  for (auto& c : doc["llm_calls"]) c.erase("cost_source");
+  std::string error;
+  const auto decoded = decode_session_json(doc.dump(), &error);
+  INFO(error);
+  REQUIRE(decoded);
+  CHECK(decoded->stats.cost_usd == 0.0123);
+  CHECK_FALSE(decoded->stats.cost_source);
+  CHECK_FALSE(decoded->llm_calls[0].cost_source);
 }
 
 TEST_CASE("decode_session_json reads back every field encode_session_json wrote", "[contracts]") {
@@ -231,6 +265,7 @@ TEST_CASE("decode_session_json reads back every field encode_session_json wrote"
     CHECK(b.stats.input_tokens == a.stats.input_tokens);
     CHECK(b.stats.output_tokens == a.stats.output_tokens);
     CHECK(b.stats.cost_usd == a.stats.cost_usd);
+    CHECK(b.stats.cost_source == a.stats.cost_source);
     CHECK(b.stats.session_duration == a.stats.session_duration);
     CHECK(b.user_id == a.user_id);
     CHECK(b.environment == a.environment);
@@ -268,6 +303,7 @@ TEST_CASE("decode_session_json reads back every field encode_session_json wrote"
       CHECK(b.llm_calls[i].input_tokens == a.llm_calls[i].input_tokens);
       CHECK(b.llm_calls[i].output_tokens == a.llm_calls[i].output_tokens);
       CHECK(b.llm_calls[i].cost_usd == a.llm_calls[i].cost_usd);
+      CHECK(b.llm_calls[i].cost_source == a.llm_calls[i].cost_source);
       CHECK(b.llm_calls[i].counted == a.llm_calls[i].counted);
       CHECK(b.llm_calls[i].ok == a.llm_calls[i].ok);
       CHECK(b.llm_calls[i].error == a.llm_calls[i].error);

@@ -11,6 +11,7 @@
 #include "tests/support/engine_harness.hpp"
 #include "topics/contracts/session_json.hpp"
 #include "topics/formats/formats.hpp"
+#include "formats_test_support.hpp"
 
 using namespace tw;
 using namespace tw::test;
@@ -186,4 +187,186 @@ TEST_CASE("a 2 MB gen_ai.response.finish_reasons and other huge OTLP fields give
   CHECK(json.size() < 16 * 1024);
   INFO(validation_of(json));
   CHECK(validation_of(json).empty());
+}
+
+// --- cost: reported, computed from tokens (cost.prices), mixed, unknown ---
+
+namespace {
+
+summary_limits priced() {
+  summary_limits l;
+  l.prices = std::make_shared<const price_table>(std::vector<price_row>{}, price_table::builtin_rows());
+  return l;
+}
+
+observation generation(std::string id, std::string trace, double t, std::string model, int64_t in, int64_t out,
+                       std::optional<double> cost = std::nullopt) {
+  observation o = obs_builder("e-" + id, obs_kind::generation, std::move(trace), id, t).session("s1").tokens(in, out);
+  o.model = std::move(model);
+  o.cost_usd = cost;
+  return o;
+}
+
+// The observations of a real fixture (tests/fixtures/real), parsed as the importer does.
+std::vector<observation> fixture_events(const std::string& file) {
+  payload_parser parser;
+  auto parsed = parser.parse(fixture(file));
+  REQUIRE(parsed.rejected.empty());
+  return std::move(parsed.observations);
+}
+
+// Everything of the session up to the end of time.
+summary_request whole(std::string session_id) {
+  summary_request r = request(event_time::max());
+  r.session_id = std::move(session_id);
+  return r;
+}
+
+const llm_call_summary& call_of(const session_summary& s, const std::string& id) {
+  for (const auto& c : s.llm_calls)
+    if (c.observation_id == id) return c;
+  FAIL("no LLM call " << id);
+  static llm_call_summary none;
+  return none;
+}
+
+}  // namespace
+
+TEST_CASE("an LLM call with tokens and no cost is priced from its model, and says the cost was computed") {
+  std::vector<observation> events{generation("g1", "t1", 1, "gpt-4o-2024-08-06", 1200, 345)};
+  state::summary_tally tally;
+  auto s = build_session_summary(request(at_s(100)), events, priced(), &tally);
+  const double expected = 1200 * 2.50 / 1e6 + 345 * 10.00 / 1e6;
+  REQUIRE(s.stats.cost_usd);
+  CHECK(*s.stats.cost_usd == Approx(expected));
+  CHECK(s.stats.cost_source == cost_origin::computed);
+  CHECK(*call_of(s, "g1").cost_usd == Approx(expected));
+  CHECK(call_of(s, "g1").cost_source == cost_origin::computed);
+  CHECK(tally.cost_computed == 1);
+  CHECK(tally.cost_reported == 0);
+  const std::string json = encode_session_json(s);
+  INFO(json);
+  CHECK(validation_of(json).empty());
+  CHECK(nlohmann::json::parse(json)["stats"]["cost_source"] == "computed");
+}
+
+TEST_CASE("a reported cost is never replaced, and a session with reported and computed costs says mixed") {
+  std::vector<observation> events{
+      generation("g1", "t1", 1, "gpt-4o", 1000, 1000, 0.5),        // reported: kept, although the table says otherwise
+      generation("g2", "t1", 2, "gpt-4o-mini", 1'000'000, 0),       // computed: $0.15
+  };
+  state::summary_tally tally;
+  auto s = build_session_summary(request(at_s(100)), events, priced(), &tally);
+  CHECK(*call_of(s, "g1").cost_usd == 0.5);
+  CHECK(call_of(s, "g1").cost_source == cost_origin::reported);
+  CHECK(*call_of(s, "g2").cost_usd == Approx(0.15));
+  CHECK(call_of(s, "g2").cost_source == cost_origin::computed);
+  CHECK(*s.stats.cost_usd == Approx(0.65));
+  CHECK(s.stats.cost_source == cost_origin::mixed);
+  CHECK(tally.cost_reported == 1);
+  CHECK(tally.cost_computed == 1);
+  // An update that reports the cost later wins over the computed one: the merged call has a cost.
+  events.push_back(obs_builder("e-g2-upd", obs_kind::generation, "t1", "g2", 3).update());
+  events.back().cost_usd = 0.2;
+  auto later = build_session_summary(request(at_s(100)), events, priced());
+  CHECK(*call_of(later, "g2").cost_usd == 0.2);
+  CHECK(later.stats.cost_source == cost_origin::reported);
+}
+
+TEST_CASE("a call whose model has no price keeps its cost unknown, and adds nothing to the session's") {
+  std::vector<observation> events{
+      generation("g1", "t1", 1, "acme-internal-7b", 500, 50),  // no row prices it
+      generation("g2", "t1", 2, "claude-3-haiku", 4000, 400),  // $0.001 + $0.0005
+  };
+  observation no_model = generation("g3", "t1", 3, "", 10, 10);
+  no_model.model.reset();
+  events.push_back(no_model);
+  state::summary_tally tally;
+  auto s = build_session_summary(request(at_s(100)), events, priced(), &tally);
+  CHECK_FALSE(call_of(s, "g1").cost_usd);
+  CHECK_FALSE(call_of(s, "g1").cost_source);
+  CHECK_FALSE(call_of(s, "g3").cost_usd);
+  CHECK(*s.stats.cost_usd == Approx(0.0015));
+  CHECK(s.stats.cost_source == cost_origin::computed);
+  CHECK(tally.unpriced == 2);
+  // Only unknown models: no cost at all, and no source.
+  auto none = build_session_summary(request(at_s(100)), {events[0]}, priced());
+  CHECK_FALSE(none.stats.cost_usd);
+  CHECK_FALSE(none.stats.cost_source);
+  CHECK(nlohmann::json::parse(encode_session_json(none))["stats"]["cost_source"].is_null());
+}
+
+TEST_CASE("without a price table (cost.prices: off) only reported costs count") {
+  std::vector<observation> events{generation("g1", "t1", 1, "gpt-4o", 1200, 345),
+                                  generation("g2", "t1", 2, "gpt-4o", 1, 1, 0.01)};
+  auto s = build_session_summary(request(at_s(100)), events, summary_limits{});
+  CHECK_FALSE(call_of(s, "g1").cost_usd);
+  CHECK(*s.stats.cost_usd == 0.01);
+  CHECK(s.stats.cost_source == cost_origin::reported);
+}
+
+TEST_CASE("a call recorded at two nested levels is priced once: the session counts the innermost usage") {
+  // ADK: call_llm (model and usage) › generate_content (the same usage): the ancestor is listed
+  // with counted = false and its own computed cost, the session's total counts the call once.
+  observation outer = generation("call", "t1", 1, "gemini-2.5-flash", 1000, 100);
+  outer.kind = obs_kind::span;
+  observation inner = generation("gen", "t1", 1.1, "gemini-2.5-flash", 1000, 100);
+  inner.parent_id = "call";
+  auto s = build_session_summary(request(at_s(100)), {outer, inner}, priced());
+  CHECK(*s.stats.cost_usd == Approx(1000 * 0.30 / 1e6 + 100 * 2.50 / 1e6));
+  CHECK(s.stats.input_tokens == 1000);
+}
+
+TEST_CASE("real fixtures: ADK and kagent report tokens without a cost, and are priced from their model names") {
+  // What the fixtures carry (tests/fixtures/real/SOURCES.md; the token counts are pinned by
+  // fixtures_real_test.cpp): the ADK session reports gemini-2.5-flash usage and no cost anywhere.
+  const auto adk = fixture_events("agentevals__adk-py-v1_default-S3-multiturn-session.otlp.json");
+  const auto req = whole("sess-S3-v1_default");
+  auto s = build_session_summary(req, adk, priced());
+  // Counted once per call (generate_content below call_llm): 10+30+50+70 in, 8+5+9+4 out.
+  REQUIRE(s.stats.input_tokens == 160);
+  REQUIRE(s.stats.output_tokens == 26);
+  REQUIRE(s.stats.cost_usd);
+  CHECK(*s.stats.cost_usd == Approx(160 * 0.30 / 1e6 + 26 * 2.50 / 1e6));
+  CHECK(s.stats.cost_source == cost_origin::computed);
+  for (const auto& c : s.llm_calls) {
+    INFO(c.observation_id << " " << c.model);
+    if (c.input_tokens || c.output_tokens) CHECK(c.cost_source == cost_origin::computed);
+  }
+  // Without prices the same session has no cost, as before.
+  CHECK_FALSE(build_session_summary(req, adk, summary_limits{}).stats.cost_usd);
+
+  // kagent records each call three times (call_llm › generate_content › openai.chat); the
+  // innermost names the dated model gpt-4.1-mini-2025-04-14, which the gpt-4.1-mini row prices.
+  auto k = build_session_summary(whole("ctx-eff35888-55ab-4eb0-b90d-7b21f711f91f"),
+                                 fixture_events("agentevals__kagent-tempo-export-with-batches.json"), priced());
+  REQUIRE(k.stats.input_tokens == 2256 + 2392);
+  REQUIRE(k.stats.output_tokens == 13 + 116);
+  REQUIRE(k.stats.cost_usd);
+  CHECK(*k.stats.cost_usd == Approx(4648 * 0.40 / 1e6 + 129 * 1.60 / 1e6));
+  CHECK(k.stats.cost_source == cost_origin::computed);
+  for (const auto& c : k.llm_calls) {
+    INFO(c.observation_id << " " << c.model);
+    CHECK(c.cost_source == cost_origin::computed);  // every level is priced; only the innermost is counted
+  }
+}
+
+TEST_CASE("real fixtures: the built-in gemini-2.0-flash price gives the cost Langfuse reported for the same calls") {
+  // The Langfuse export of an ADK trace reports usage {39 in, 6 out} at $6.3e-06 and {28, 3} at
+  // $4e-06 (fixtures_real_test.cpp): reported costs are kept as they are; with the costs taken
+  // away, the table computes the same figures from the tokens.
+  auto lf = fixture_events("langfuse__framework-trace-google-adk-2025-08-28.langfuse-export.json");
+  const auto req = whole("demo-session");
+  auto reported = build_session_summary(req, lf, priced());
+  REQUIRE(reported.stats.cost_usd);
+  CHECK(*reported.stats.cost_usd == Approx(6.3e-06 + 4e-06));
+  CHECK(reported.stats.cost_source == cost_origin::reported);
+  for (auto& o : lf) o.cost_usd.reset();
+  state::summary_tally tally;
+  auto computed = build_session_summary(req, lf, priced(), &tally);
+  REQUIRE(computed.stats.cost_usd);
+  CHECK(*computed.stats.cost_usd == Approx(6.3e-06 + 4e-06).epsilon(1e-9));
+  CHECK(computed.stats.cost_source == cost_origin::computed);
+  CHECK(tally.cost_computed == 2);
+  CHECK(*call_of(computed, "bded677884f031ce").cost_usd == Approx(39 * 0.10 / 1e6 + 6 * 0.40 / 1e6));
 }

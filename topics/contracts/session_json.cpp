@@ -16,6 +16,7 @@ using json = nlohmann::ordered_json;
 json opt_int(const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); }
 json opt_double(const std::optional<double>& v) { return v && std::isfinite(*v) ? json(*v) : json(nullptr); }
 json opt_latency(const std::optional<duration>& d) { return d ? json(to_millis(*d)) : json(nullptr); }
+json opt_origin(const std::optional<cost_origin>& o) { return o ? json(std::string(to_string(*o))) : json(nullptr); }
 
 json encode_truncated(const truncation_counts& t) {
   json j;
@@ -60,6 +61,7 @@ json encode_entry(const llm_call_summary& c) {
   cj["input_tokens"] = opt_int(c.input_tokens);
   cj["output_tokens"] = opt_int(c.output_tokens);
   cj["cost_usd"] = opt_double(c.cost_usd);
+  cj["cost_source"] = opt_origin(c.cost_source);
   cj["counted"] = c.counted;
   cj["ok"] = c.ok;
   cj["error"] = c.error.empty() ? json(nullptr) : json(c.error);
@@ -123,6 +125,7 @@ std::string encode_session_json(const session_summary& s) {
   stats["input_tokens"] = s.stats.input_tokens;
   stats["output_tokens"] = s.stats.output_tokens;
   stats["cost_usd"] = opt_double(s.stats.cost_usd);
+  stats["cost_source"] = opt_origin(s.stats.cost_source);
   stats["duration_ms"] = to_millis(s.stats.session_duration);
   j["stats"] = std::move(stats);
 
@@ -272,6 +275,14 @@ std::optional<completion_reason> reason_from(const std::string& s) {
   return std::nullopt;
 }
 
+// Records written before cost_source existed have none: absent, like an unknown value.
+std::optional<cost_origin> origin_from(const json& j, const char* key) {
+  const std::string s = str_or_empty(j, key);
+  for (auto o : {cost_origin::reported, cost_origin::computed, cost_origin::mixed})
+    if (to_string(o) == s) return o;
+  return std::nullopt;
+}
+
 std::optional<obs_kind> kind_from(const std::string& s) {
   for (auto k : {obs_kind::trace, obs_kind::span, obs_kind::generation, obs_kind::tool, obs_kind::event,
                  obs_kind::score})
@@ -335,6 +346,7 @@ std::optional<session_summary> decode_session_json(std::string_view text, std::s
   s.stats.input_tokens = *in_tok;
   s.stats.output_tokens = *out_tok;
   s.stats.cost_usd = number(*st, "cost_usd");
+  s.stats.cost_source = origin_from(*st, "cost_source");
   s.stats.session_duration = *dur;
   s.user_id = str_or_empty(j, "user_id");
   s.environment = str_or_empty(j, "environment");
@@ -375,6 +387,7 @@ std::optional<session_summary> decode_session_json(std::string_view text, std::s
     lc.input_tokens = tokens(e, "input_tokens");
     lc.output_tokens = tokens(e, "output_tokens");
     lc.cost_usd = number(e, "cost_usd");
+    lc.cost_source = origin_from(e, "cost_source");
     lc.counted = bool_or(e, "counted", true);
     lc.ok = bool_or(e, "ok", true);
     lc.error = str_or_empty(e, "error");

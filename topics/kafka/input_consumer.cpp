@@ -19,6 +19,7 @@ class input_consumer::rebalancer : public RdKafka::RebalanceCb {
     if (owner_.gathering_ && (!owner_.gathering_->records.empty() || !owner_.gathering_->reached_end.empty()))
       listener_.on_consumed_before_rebalance(*owner_.gathering_);
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      owner_.commits_.assigned(tps);
       auto stored = listener_.on_assigned(tps);
       for (size_t i = 0; i < parts.size(); ++i) {
         int64_t start = start_ == start_position::earliest ? RdKafka::Topic::OFFSET_BEGINNING : RdKafka::Topic::OFFSET_END;
@@ -32,7 +33,12 @@ class input_consumer::rebalancer : public RdKafka::RebalanceCb {
       // Newly assigned partitions start unpaused: keep backpressure in force.
       if (owner_.paused_) consumer->pause(parts);
     } else {
-      listener_.on_revoked(tps);
+      auto final_positions = listener_.on_revoked(tps);
+      // Still ours until unassign(): the group takes a commit of them now, and lag tools then show
+      // where they stopped. Asynchronous: close() waits for it (bounded by the socket timeout),
+      // a rebalance does not.
+      if (auto p = owner_.commits_.on_revoke(tps, final_positions); !p.empty()) owner_.send_commit(p);
+      owner_.commits_.revoked(tps);
       for (auto* p : parts) log::info("partition revoked", {{"topic", p->topic()}, {"partition", p->partition()}});
       consumer->unassign();
     }
@@ -44,10 +50,62 @@ class input_consumer::rebalancer : public RdKafka::RebalanceCb {
   input_consumer& owner_;
 };
 
+namespace {
+// Every failure is handled alike — the next interval commits again — so librdkafka's error is not
+// classified into kafka_errc here: it is only shown.
+void report_commit_failure(const std::string& error, uint64_t failed_commits) {
+  log::warn("committing the input positions to the consumer group failed; consumer-lag tools show older "
+            "positions meanwhile (informational only: tracewatch resumes from its own state)",
+            {{"error", error}, {"failed_commits", failed_commits}});
+}
+}  // namespace
+
+// The group's answers to commitAsync(). Runs on the polling thread, inside consume() or close().
+class input_consumer::commit_reporter : public RdKafka::OffsetCommitCb {
+ public:
+  explicit commit_reporter(input_consumer& owner) : owner_(owner) {}
+
+  void offset_commit_cb(RdKafka::ErrorCode err, std::vector<RdKafka::TopicPartition*>& offsets) override {
+    positions accepted;
+    std::string partition_error;
+    for (const auto* p : offsets) {
+      if (p->err() == RdKafka::ERR_NO_ERROR) {
+        accepted.emplace(topic_partition{p->topic(), partition_id{p->partition()}}, offset{p->offset()});
+      } else if (partition_error.empty()) {
+        partition_error = p->topic() + "/" + std::to_string(p->partition()) + ": " + RdKafka::err2str(p->err());
+      }
+    }
+    const bool ok = err == RdKafka::ERR_NO_ERROR && partition_error.empty();
+    if (auto failures = owner_.commits_.on_result(owner_.clock_.now(), accepted, ok))
+      report_commit_failure(err != RdKafka::ERR_NO_ERROR ? RdKafka::err2str(err) : partition_error, *failures);
+  }
+
+ private:
+  input_consumer& owner_;
+};
+
+input_consumer::input_consumer(const consumer_settings& s, group_commit_probe& commits)
+    : clock_(*s.clk), commits_(s.group_commit_interval, commits) {}
+
+void input_consumer::send_commit(const positions& p) {
+  std::vector<RdKafka::TopicPartition*> parts;
+  for (const auto& [tp, off] : p) parts.push_back(RdKafka::TopicPartition::create(tp.topic, tp.partition.value, off.value));
+  const auto e = consumer_->commitAsync(parts);
+  RdKafka::TopicPartition::destroy(parts);
+  if (e == RdKafka::ERR_NO_ERROR) return;  // the answer comes through commit_reporter
+  if (auto failures = commits_.on_send_failed(clock_.now())) report_commit_failure(RdKafka::err2str(e), *failures);
+}
+
+void input_consumer::commit_durable(const positions& durable) {
+  if (closed_) return;
+  if (auto p = commits_.due(clock_.now(), durable); !p.empty()) send_commit(p);
+}
+
 kafka_status input_consumer::create(const consumer_settings& s, rebalance_listener& listener,
-                                    std::unique_ptr<input_consumer>& out) {
-  std::unique_ptr<input_consumer> c(new input_consumer());
+                                    group_commit_probe& commits, std::unique_ptr<input_consumer>& out) {
+  std::unique_ptr<input_consumer> c(new input_consumer(s, commits));
   c->rebalancer_ = std::make_unique<rebalancer>(listener, s.start_from, *c);
+  c->commit_reporter_ = std::make_unique<commit_reporter>(*c);
   c->logger_ = std::make_unique<event_logger>("consumer");
   std::unique_ptr<RdKafka::Conf> conf;
   auto st = make_conf(s.client,
@@ -61,6 +119,7 @@ kafka_status input_consumer::create(const consumer_settings& s, rebalance_listen
   if (!st.ok()) return st;
   std::string err;
   if (conf->set("rebalance_cb", c->rebalancer_.get(), err) != RdKafka::Conf::CONF_OK ||
+      conf->set("offset_commit_cb", c->commit_reporter_.get(), err) != RdKafka::Conf::CONF_OK ||
       conf->set("event_cb", c->logger_.get(), err) != RdKafka::Conf::CONF_OK)
     return {kafka_errc::config, "consumer callbacks: " + err};
   c->consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));

@@ -1,6 +1,8 @@
 // Reads a bounded range of Kafka topics: every partition from a start offset up to the end it
 // had when reading began. For `replay --topic` (backtesting on history) and benchmarks. No
-// consumer group: partitions are assigned directly and nothing is committed.
+// consumer group: partitions are assigned directly (under the group id "tracewatch-replay", which
+// librdkafka requires and nothing joins) and nothing is committed, to that group or to
+// kafka.group.id (tests/integration/group_commit_test.cpp).
 //
 // Thread: one thread owns this object.
 #pragma once
