@@ -152,9 +152,9 @@ session_engine::session_engine(store& s, engine_config cfg, engine_probe& probe)
       probe_(probe),
       tracker_(cfg_.max_out_of_orderness),
       header_cache_(cfg_.header_cache_entries),
+      trace_cache_(cfg_.trace_cache_entries),
       outbox_(s, outbox_lane::sessions),
-      judge_queue_(s, mailbox_lane::judge),
-      trace_cache_(cfg_.trace_cache_entries) {}
+      judge_queue_(s, mailbox_lane::judge) {}
 
 session_engine::~session_engine() = default;
 

@@ -65,23 +65,15 @@ void usage() {
 
 options parse(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--events") o.events = std::stoull(value());
-    else if (a == "--partitions") o.partitions = std::stoi(value());
-    else if (a == "--rounds") o.rounds = std::stoi(value());
-    else if (a == "--interval-ms") o.interval_ms = std::stoi(value());
-    else if (a == "--binary") o.binary = value();
-    else if (a == "--broker") o.broker = value();
-    else if (a == "--keep") o.keep = true;
-    else if (a == "-h" || a == "--help") {
-      usage();
-      std::exit(0);
-    } else throw std::invalid_argument("unknown argument " + a);
+  for (arguments args(argc, argv, usage); args.next();) {
+    if (args.is("--events")) o.events = std::stoull(args.value());
+    else if (args.is("--partitions")) o.partitions = std::stoi(args.value());
+    else if (args.is("--rounds")) o.rounds = std::stoi(args.value());
+    else if (args.is("--interval-ms")) o.interval_ms = std::stoi(args.value());
+    else if (args.is("--binary")) o.binary = args.value();
+    else if (args.is("--broker")) o.broker = args.value();
+    else if (args.is("--keep")) o.keep = true;
+    else args.unknown();
   }
   if (o.rounds < 1 || o.interval_ms < 10) throw std::invalid_argument("--rounds >= 1, --interval-ms >= 10");
   return o;

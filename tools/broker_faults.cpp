@@ -84,33 +84,25 @@ void usage() {
 
 options parse(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--fault") {
-      auto v = value();
+  for (arguments args(argc, argv, usage); args.next();) {
+    if (args.is("--fault")) {
+      auto v = args.value();
       if (v == "both") o.faults = {"pause", "down"};
       else if (v == "all") o.faults = {"pause", "down", "down-expired"};
       else if (v == "pause" || v == "down" || v == "down-expired") o.faults = {v};
       else throw std::invalid_argument("--fault is pause, down, down-expired, both or all");
-    } else if (a == "--outage") o.outage_s = std::stoi(value());
-    else if (a == "--events") o.events = std::stoull(value());
-    else if (a == "--partitions") o.partitions = std::stoi(value());
-    else if (a == "--rss-margin-mb") o.rss_margin_mb = std::stoi(value());
-    else if (a == "--max-lines") o.max_lines = std::stoi(value());
-    else if (a == "--session-timeout-ms") o.session_timeout_ms = std::stoi(value());
-    else if (a == "--expiry-session-timeout-ms") o.expiry_session_timeout_ms = std::stoi(value());
-    else if (a == "--binary") o.binary = value();
-    else if (a == "--broker") o.broker = value();
-    else if (a == "--set") o.settings.push_back(value());
-    else if (a == "--keep") o.keep = true;
-    else if (a == "-h" || a == "--help") {
-      usage();
-      std::exit(0);
-    } else throw std::invalid_argument("unknown argument " + a);
+    } else if (args.is("--outage")) o.outage_s = std::stoi(args.value());
+    else if (args.is("--events")) o.events = std::stoull(args.value());
+    else if (args.is("--partitions")) o.partitions = std::stoi(args.value());
+    else if (args.is("--rss-margin-mb")) o.rss_margin_mb = std::stoi(args.value());
+    else if (args.is("--max-lines")) o.max_lines = std::stoi(args.value());
+    else if (args.is("--session-timeout-ms")) o.session_timeout_ms = std::stoi(args.value());
+    else if (args.is("--expiry-session-timeout-ms")) o.expiry_session_timeout_ms = std::stoi(args.value());
+    else if (args.is("--binary")) o.binary = args.value();
+    else if (args.is("--broker")) o.broker = args.value();
+    else if (args.is("--set")) o.settings.push_back(args.value());
+    else if (args.is("--keep")) o.keep = true;
+    else args.unknown();
   }
   if (o.outage_s < 1 || o.outage_s > 600) throw std::invalid_argument("--outage must be in 1..600");
   return o;

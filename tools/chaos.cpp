@@ -93,33 +93,25 @@ void usage() {
 
 options parse(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--mode") {
-      auto v = value();
+  for (arguments args(argc, argv, usage); args.next();) {
+    if (args.is("--mode")) {
+      auto v = args.value();
       if (v == "kill") o.mode = stop_mode::kill;
       else if (v == "term") o.mode = stop_mode::term;
       else throw std::invalid_argument("--mode is kill or term");
-    } else if (a == "--kills") o.kills = std::stoi(value());
-    else if (a == "--seed") o.seed = std::stoull(value());
-    else if (a == "--events") o.events = std::stoull(value());
-    else if (a == "--partitions") o.partitions = std::stoi(value());
-    else if (a == "--data-seed") o.data_seed = std::stoull(value());
-    else if (a == "--session-timeout-ms") o.session_timeout_ms = std::stoi(value());
-    else if (a == "--heartbeat-ms") o.heartbeat_ms = std::stoi(value());
-    else if (a == "--deadline") o.deadline_s = std::stoi(value());
-    else if (a == "--binary") o.binary = value();
-    else if (a == "--broker") o.broker = value();
-    else if (a == "--set") o.settings.push_back(value());
-    else if (a == "--keep") o.keep = true;
-    else if (a == "-h" || a == "--help") {
-      usage();
-      std::exit(0);
-    } else throw std::invalid_argument("unknown argument " + a);
+    } else if (args.is("--kills")) o.kills = std::stoi(args.value());
+    else if (args.is("--seed")) o.seed = std::stoull(args.value());
+    else if (args.is("--events")) o.events = std::stoull(args.value());
+    else if (args.is("--partitions")) o.partitions = std::stoi(args.value());
+    else if (args.is("--data-seed")) o.data_seed = std::stoull(args.value());
+    else if (args.is("--session-timeout-ms")) o.session_timeout_ms = std::stoi(args.value());
+    else if (args.is("--heartbeat-ms")) o.heartbeat_ms = std::stoi(args.value());
+    else if (args.is("--deadline")) o.deadline_s = std::stoi(args.value());
+    else if (args.is("--binary")) o.binary = args.value();
+    else if (args.is("--broker")) o.broker = args.value();
+    else if (args.is("--set")) o.settings.push_back(args.value());
+    else if (args.is("--keep")) o.keep = true;
+    else args.unknown();
   }
   if (o.kills < 0 || o.kills > 1000) throw std::invalid_argument("--kills must be in 0..1000");
   if (o.partitions < 1 || o.partitions > 2000) throw std::invalid_argument("--partitions must be in 1..2000");

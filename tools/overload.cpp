@@ -70,24 +70,16 @@ void usage() {
 
 options parse(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--events") o.events = std::stoull(value());
-    else if (a == "--partitions") o.partitions = std::stoi(value());
-    else if (a == "--rss-limit-mb") o.rss_limit_mb = std::stoi(value());
-    else if (a == "--deadline") o.deadline_s = std::stoi(value());
-    else if (a == "--binary") o.binary = value();
-    else if (a == "--broker") o.broker = value();
-    else if (a == "--set") o.settings.push_back(value());
-    else if (a == "--keep") o.keep = true;
-    else if (a == "-h" || a == "--help") {
-      usage();
-      std::exit(0);
-    } else throw std::invalid_argument("unknown argument " + a);
+  for (arguments args(argc, argv, usage); args.next();) {
+    if (args.is("--events")) o.events = std::stoull(args.value());
+    else if (args.is("--partitions")) o.partitions = std::stoi(args.value());
+    else if (args.is("--rss-limit-mb")) o.rss_limit_mb = std::stoi(args.value());
+    else if (args.is("--deadline")) o.deadline_s = std::stoi(args.value());
+    else if (args.is("--binary")) o.binary = args.value();
+    else if (args.is("--broker")) o.broker = args.value();
+    else if (args.is("--set")) o.settings.push_back(args.value());
+    else if (args.is("--keep")) o.keep = true;
+    else args.unknown();
   }
   if (o.partitions < 1 || o.partitions > 4000) throw std::invalid_argument("--partitions must be in 1..4000");
   return o;

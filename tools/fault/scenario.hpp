@@ -5,6 +5,10 @@
 // Thread: single-threaded, like the tools.
 #pragma once
 
+#include <stdexcept>
+
+#include <cstdlib>
+
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -161,6 +165,39 @@ std::optional<int> stop(process& p, std::chrono::milliseconds deadline);
 // --- reporting ----------------------------------------------------------------------------------
 // Log lines at warn or error, grouped by their msg, for a report; at most `limit` groups.
 std::vector<std::string> log_problems(const std::string& log_path, size_t limit = 8);
+
+// The command line of a tool, one flag at a time:
+//   for (arguments args(argc, argv, usage); args.next();)
+//     if (args.is("--events")) o.events = std::stoull(args.value());
+//     else args.unknown();
+// -h and --help print the usage and exit 0; a missing value or an unknown flag throws
+// std::invalid_argument (tool_main turns it into exit 2 with the usage).
+class arguments {
+ public:
+  arguments(int argc, char** argv, void (*usage)()) : argc_(argc), argv_(argv), usage_(usage) {}
+  bool next() {
+    if (++i_ >= argc_) return false;
+    flag_ = argv_[i_];
+    if (flag_ == "-h" || flag_ == "--help") {
+      usage_();
+      std::exit(0);
+    }
+    return true;
+  }
+  bool is(const char* flag) const { return flag_ == flag; }
+  std::string value() {
+    if (i_ + 1 >= argc_) throw std::invalid_argument(flag_ + " needs a value");
+    return argv_[++i_];
+  }
+  [[noreturn]] void unknown() const { throw std::invalid_argument("unknown argument " + flag_); }
+
+ private:
+  int argc_;
+  char** argv_;
+  void (*usage_)();
+  int i_ = 0;
+  std::string flag_;
+};
 
 // The main() of every fault tool: exit 2 with the usage on bad arguments, 1 when the scenario
 // could not be run (harness_error), else what run() says (0 pass, 3 a difference).
