@@ -14,7 +14,8 @@
 //   over a day and 86400 advances of a second give the same events.
 // - A group is written (take_changes) when its buckets or its levels change, not when only its next
 //   visit moves: a restored group whose `next` is earlier than it became is visited at the first
-//   instant not yet evaluated, and that visit changes nothing either (restore).
+//   instant not yet evaluated, and that visit changes nothing either (restore). A group that comes
+//   and goes between two take_changes calls is never written, and its going is no deletion.
 #include <algorithm>
 #include <cstdio>
 #include <limits>
@@ -688,13 +689,17 @@ void alert_engine::take_changes(const change_fn& out) {
     // Deletions first: a group dropped and created again since the last call is written after.
     for (auto* entry : rs.dropped) {
       entry->second.delete_pending = false;
-      if (entry->second.dropped) out(detail::group_entry_key(name, entry->first), std::nullopt);
+      if (entry->second.dropped && entry->second.stored) {
+        out(detail::group_entry_key(name, entry->first), std::nullopt);
+        entry->second.stored = false;
+      }
     }
     rs.dropped.clear();
     for (auto& [key, g] : rs.groups) {
       if (!g.dirty || g.dropped) continue;
       out(detail::group_entry_key(name, key), detail::encode_group(g));
       g.dirty = false;
+      g.stored = true;
     }
     rs.any_dirty = false;
   }
@@ -743,6 +748,7 @@ std::optional<std::string> alert_engine::restore(const std::vector<std::pair<std
       unknown += 1;
       continue;
     }
+    g->stored = true;
     fresh->state[r].groups[labels] = std::move(*g);
   }
   for (size_t r = 0; r < fresh->state.size(); ++r) {

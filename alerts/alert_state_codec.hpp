@@ -54,6 +54,8 @@ struct group_state {
   bool due = false;          // collected for the instant being evaluated
   bool dropped = false;      // nothing left to decide: gone, its node kept for reuse
   bool delete_pending = false;  // in rule_state::dropped: its deletion is not handed over yet
+  bool stored = false;       // its entry is in the durable state (written or restored): only then
+                             // does dropping it hand over a deletion
 };
 
 using group_key = std::vector<std::string>;  // label values in the rule's group_by order

@@ -459,6 +459,16 @@ store_status session_engine::tick(wall_time now, duration idle_timeout) {
   return commit();
 }
 
+bool session_engine::crosses_alert_instant(event_time from, event_time to) const {
+  if (to <= from) return false;
+  const int64_t tick = cfg_.alert_tick.count();
+  if (tick <= 0 || from == event_time::min() || to == event_time::max()) return true;
+  // The first instant at or after `from` (the mark at `from` evaluated those before it).
+  const int64_t f = from.micros();
+  const int64_t first = (f >= 0 ? (f + tick - 1) / tick : -(-f / tick)) * tick;
+  return first < to.micros();
+}
+
 store_status session_engine::apply_watermark_record(const watermark_record& r, wall_time now) {
   begin_batch();
   wall_now_ = now;
@@ -547,7 +557,7 @@ store_status session_engine::commit() {
     b->Put(store_.handle(cf::meta), meta_watermark, v);
     // The alert stage's clock: the watermark, or where idleness moved it beyond.
     const event_time alert_clock = std::max(wm, alert_clock_);
-    if (cfg_.alert_clock && !splitting_ && alert_clock > marked_) {
+    if (cfg_.alert_clock && !splitting_ && crosses_alert_instant(marked_, alert_clock)) {
       enqueue_for_judge(encode_mark(alert_clock));
       marked_ = alert_clock;
     }

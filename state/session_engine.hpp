@@ -85,7 +85,8 @@ struct engine_config {
   // them after the restart, in the same order).
   size_t split_batch_bytes = 16u << 20;
   // The alert stage's clock (state/queue_items.hpp): the judge queue also carries the watermark
-  // after each commit that moved it, and a note per dead letter. Off when no alert rule exists.
+  // after each commit that moved it past an alert instant (crosses_alert_instant), and a note per
+  // dead letter. Off when no alert rule exists.
   bool alert_clock = false;
   // With alert_clock: while every input is idle the alert clock (not the watermark: sessions do
   // not close early) moves on to just past the last multiple of this (the alert rules' evaluation
@@ -271,6 +272,11 @@ class session_engine {
   std::vector<judge_handover> judge_items_;              // enqueued in this batch
   std::vector<judge_handover> committed_judge_items_;    // enqueued by the last commit
   event_time marked_ = event_time::min();                // the last watermark put into the judge queue
+  // Whether moving the alert clock from `from` to `to` passes an alert instant (a multiple of
+  // alert_tick): the alert stage evaluates instant e once its clock is past e, so a mark that
+  // passes none changes nothing there, and is not queued (most commits move the watermark by
+  // less than a step; each mark costs four queue writes on its way).
+  bool crosses_alert_instant(event_time from, event_time to) const;
   bool splitting_ = false;                               // committing part of a fire_due: no mark
   event_time alert_clock_ = event_time::min();           // idleness moved the alert clock here
   uint64_t chunk_next_ = 0;                              // this batch's chunk number
