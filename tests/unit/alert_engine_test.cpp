@@ -688,6 +688,41 @@ TEST_CASE("take_changes hands over only what changed, and deletes dropped groups
   CHECK(changes.size() == 3);
 }
 
+TEST_CASE("a group that comes and goes between two take_changes is neither written nor deleted") {
+  alert_engine engine(rules_of(one_rule(R"(    signal: {verdict_count: {}}
+    window: 60s
+    every: 60s
+    condition: {op: ">=", threshold: 5}
+    group_by: [intent]
+)")),
+                      {});
+  std::map<std::string, std::optional<std::string>> changes;
+  auto take = [&] {
+    changes.clear();
+    engine.take_changes([&](std::string_view k, const std::optional<std::string>& v) { changes[std::string(k)] = v; });
+  };
+  engine.apply(verdict_at(10, "a", pass, "x"));
+  take();
+  REQUIRE(changes.size() == 2);  // the engine entry and group x: x is stored now
+  engine.apply(verdict_at(70, "b", pass, "y"));  // y comes ...
+  engine.advance(at_s(300));                     // ... and both drain
+  take();
+  size_t deleted = 0, written = 0;
+  for (const auto& [k, v] : changes) (v ? written : deleted) += 1;
+  CHECK(deleted == 1);  // x only: y was never handed over
+  CHECK(written == 1);  // the engine entry
+  // y back again: written as new, and its later drop is a deletion.
+  engine.apply(verdict_at(400, "c", pass, "y"));
+  take();
+  REQUIRE(changes.size() == 1);  // group y (the engine entry did not change)
+  CHECK(changes.begin()->second.has_value());
+  engine.advance(at_s(600));
+  take();
+  deleted = 0;
+  for (const auto& [k, v] : changes) deleted += v ? 0 : 1;
+  CHECK(deleted == 1);
+}
+
 TEST_CASE("restore drops entries it cannot read or whose rule is gone, and says so") {
   alert_engine engine(rules_of(one_rule(R"(    signal: {verdict_count: {}}
     window: 60s
