@@ -23,6 +23,10 @@
 //                     the partitions were assigned, mid-batch, or during a SIGTERM drain
 //                     (SIGTERM, then SIGKILL after a random short delay);
 //        --mode term  SIGTERM at the same kinds of moments; each stop must end with exit 0.
+//      A mid-batch or drain stop comes at its drawn delay, or sooner once the run has committed
+//      its share of the input still to go (spread over the working stops left; the run commits
+//      its durable positions to its consumer group every 250 ms), so that a fast machine does
+//      not finish the input in the first few runs.
 //      Then it runs to the end, and both runs' output topics are compared (tools/fault/outputs.hpp).
 //
 // The seed is printed first; --seed S repeats the schedule (the moments are drawn relative to
@@ -211,6 +215,7 @@ int run(const options& o) {
   run_command_line ref_cmd = base, chaos_cmd = base;
   chaos_cmd.settings.push_back("kafka.consumer.session.timeout.ms=" + std::to_string(o.session_timeout_ms));
   chaos_cmd.settings.push_back("kafka.consumer.heartbeat.interval.ms=" + std::to_string(o.heartbeat_ms));
+  chaos_cmd.settings.push_back("kafka.group_commit_interval=250ms");  // the schedule's measure of progress
 
   run_tracker ref_out(broker.bootstrap(), ref, ref_parts), chaos_out(broker.bootstrap(), chaos, chaos_parts);
   auto reference = process::start(run_argv(ref_cmd, ref), process_options{"", dir + "/reference.log"});
@@ -220,6 +225,13 @@ int run(const options& o) {
   const auto deadline = t0 + std::chrono::seconds(o.deadline_s);
   std::vector<std::string> problems;
   int after_assignment = 0, with_input_left = 0;
+  // How far the chaos run has durably got: its commits to the group (kafka.group_commit_interval).
+  group_offsets progress(broker.bootstrap(), chaos.group);
+  const int64_t ninety_percent = static_cast<int64_t>(input.messages.size()) * 9 / 10;
+  std::vector<int> working_stops_from(schedule.size() + 1, 0);  // mid-batch and drain stops from i on
+  for (size_t i = schedule.size(); i-- > 0;)
+    working_stops_from[i] = working_stops_from[i + 1] +
+                            (schedule[i].when == moment::mid_batch || schedule[i].when == moment::drain ? 1 : 0);
   std::printf("\n%d stops (%s):\n", o.kills, o.mode == stop_mode::kill ? "SIGKILL" : "SIGTERM");
   for (int i = 0; i < o.kills; ++i) {
     if (steady::now() > deadline) throw harness_error("the scenario's deadline passed during the schedule");
@@ -228,7 +240,7 @@ int run(const options& o) {
     const auto spawned = steady::now();
     auto p = process::start(run_argv(chaos_cmd, chaos), process_options{"", log_path});
     log_follower log(log_path);
-    bool assigned = false;
+    bool assigned = false, cut_by_share = false;
     double assigned_after = -1;
     // Waits for `cond` (or the process ending, or `limit`), polling the outputs meanwhile.
     auto wait_until = [&](auto cond, std::chrono::milliseconds limit) {
@@ -251,7 +263,22 @@ int run(const options& o) {
       wait_until(check_assigned, 60s);
       if (!assigned) problems.push_back("stop " + std::to_string(i + 1) + ": no partition assigned within 60 s");
       const auto from = steady::now();
-      wait_until([&] { return steady::now() - from >= s.delay; }, s.delay + 1s);
+      // A run on a fast machine can consume its input inside one drawn delay, and the stops after
+      // it would then prove nothing. So each working stop also comes once the run has committed
+      // its share of what is left: the input to go, spread over the working stops still to come.
+      const int64_t at_start = progress.committed(input_topic);
+      const int64_t left = std::max<int64_t>(0, ninety_percent - at_start);
+      const int64_t share = std::max<int64_t>(1000, left / std::max(1, working_stops_from[static_cast<size_t>(i)]));
+      auto checked = steady::now();
+      wait_until(
+          [&] {
+            if (steady::now() - from >= s.delay) return true;
+            if (steady::now() - checked < 100ms) return false;
+            checked = steady::now();
+            cut_by_share = progress.committed(input_topic) >= at_start + share;
+            return cut_by_share;
+          },
+          s.delay + 1s);
     }
     const bool ran_until_stop = p->running();
     if (!ran_until_stop)
@@ -259,7 +286,6 @@ int run(const options& o) {
                          std::to_string(p->exit_code().value_or(-1)) + " (" + log_path + ")");
     const size_t seen = chaos_out.sessions_seen();
     if (assigned) ++after_assignment;
-    if (seen < input.plans.size() * 9 / 10) ++with_input_left;
     std::string what;
     if (o.mode == stop_mode::kill) {
       if (s.when == moment::drain) {
@@ -286,10 +312,19 @@ int run(const options& o) {
         problems.push_back("stop " + std::to_string(i + 1) + " (" + to_string(s.when) + "): " + what + " (" +
                            log_path + ")");
     }
-    std::printf("  %2d %-10s %5lld ms%s  %s; assigned %s; chaos sessions so far %zu, reference %zu\n", i + 1,
+    // Stopped: what it committed is what the next run starts from.
+    const int64_t committed = progress.committed(input_topic);
+    if (committed < ninety_percent) ++with_input_left;
+    std::printf("  %2d %-10s %5lld ms%s  %s; assigned %s; input committed %3lld%%; chaos sessions so far %zu, "
+                "reference %zu\n",
+                i + 1,
                 to_string(s.when), static_cast<long long>(s.delay.count()),
-                s.when == moment::startup ? " after spawn     " : " after assignment", what.c_str(),
-                assigned ? ("after " + std::to_string(assigned_after).substr(0, 4) + " s").c_str() : "no", seen,
+                s.when == moment::startup ? " after spawn     "
+                : cut_by_share           ? " (its share)     "
+                                         : " after assignment",
+                what.c_str(),
+                assigned ? ("after " + std::to_string(assigned_after).substr(0, 4) + " s").c_str() : "no",
+                static_cast<long long>(committed * 100 / static_cast<int64_t>(input.messages.size())), seen,
                 ref_out.sessions_seen());
     std::fflush(stdout);
   }
@@ -341,7 +376,7 @@ int run(const options& o) {
                        std::to_string(need) + ")");
   if (with_input_left < need)
     problems.push_back("only " + std::to_string(with_input_left) +
-                       " stops came while a tenth of the sessions was still to come (need " + std::to_string(need) + ")");
+                       " stops came while a tenth of the input was still to commit (need " + std::to_string(need) + ")");
   std::printf("  schedule: %d of %d stops after an assignment, %d while input was left\n", after_assignment, o.kills,
               with_input_left);
 

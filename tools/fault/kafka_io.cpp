@@ -140,4 +140,30 @@ void topic_reader::read_to_end(std::chrono::milliseconds deadline, std::vector<r
   }
 }
 
+group_offsets::group_offsets(const std::string& brokers, const std::string& group) {
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  for (const auto& [k, v] : std::map<std::string, std::string>{
+           {"bootstrap.servers", brokers}, {"group.id", group}, {"enable.auto.commit", "false"}, {"log_level", "2"}})
+    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) throw harness_error("group offsets " + k + ": " + err);
+  consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
+  if (!consumer_) throw harness_error("group offsets: " + err);
+}
+
+group_offsets::~group_offsets() {
+  if (consumer_) consumer_->close();
+}
+
+int64_t group_offsets::committed(const topic_spec& topic, std::chrono::milliseconds timeout) {
+  std::vector<RdKafka::TopicPartition*> parts;
+  for (int p = 0; p < topic.partitions; ++p) parts.push_back(RdKafka::TopicPartition::create(topic.name, p));
+  const auto e = consumer_->committed(parts, static_cast<int>(timeout.count()));
+  int64_t sum = 0;
+  for (auto* tp : parts)
+    if (tp->err() == RdKafka::ERR_NO_ERROR && tp->offset() >= 0) sum += tp->offset();
+  RdKafka::TopicPartition::destroy(parts);
+  if (e != RdKafka::ERR_NO_ERROR) throw harness_error("committed offsets: " + RdKafka::err2str(e));
+  return sum;
+}
+
 }  // namespace tw::fault

@@ -65,4 +65,20 @@ class topic_reader {
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
 };
 
+// The input positions a consumer group has committed: how far a tracewatch run has durably got
+// (it commits to its group after each durable RocksDB commit, every kafka.group_commit_interval).
+// Never joins the group: it only asks the coordinator.
+class group_offsets {
+ public:
+  group_offsets(const std::string& brokers, const std::string& group);
+  ~group_offsets();
+
+  // Records committed, summed over the topic's partitions (a partition with no commit counts 0).
+  // Throws harness_error when the coordinator does not answer within `timeout`.
+  int64_t committed(const topic_spec& topic, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+
+ private:
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+};
+
 }  // namespace tw::fault
