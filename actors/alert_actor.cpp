@@ -28,6 +28,7 @@
 // depend on how the marks fall — live, replayed, or after a restart.
 #include <time.h>
 
+#include <map>
 #include <memory>
 
 #include "actors/stages.hpp"
@@ -169,17 +170,46 @@ caf::behavior alert_actor(caf::event_based_actor* self, caf::actor next, caf::ac
     }
   st->checkpointed_at = clk->now();
   probe->firing_now = st->engine->firing().size();
+  // The stored firing alerts (state/results.hpp) follow the events written; they can disagree
+  // with the engine only across a start — rules that changed dropped alerts without resolving
+  // them, or the results were not kept before — so they are set to what the engine says fires.
+  auto reconcile_firing = [=]() -> bool {
+    if (!cfg.keep_results) return true;
+    std::vector<std::pair<std::string, std::string>> stored;
+    if (auto s = state::results_reader(*store).firing_alerts(stored); !s.ok()) {
+      fail(s.message);
+      return false;
+    }
+    std::map<std::string, const alerts::alert_event*> now;
+    const auto firing = st->engine->firing();
+    for (const auto& e : firing) now.emplace(e.alert_id, &e);
+    rocksdb::WriteBatch batch;
+    for (const auto& [id, json] : stored)
+      if (!now.erase(id)) state::remove_firing_alert(*store, batch, id);
+    for (const auto& [id, e] : now) state::put_firing_alert(*store, batch, id, encode_alert_json(*e));
+    if (batch.Count() == 0) return true;
+    if (auto s = store->db()->Write(store->write_options(), &batch); !s.ok()) {
+      fail(state::store_status::from(s, "writing the alerts firing now").message);
+      return false;
+    }
+    return true;
+  };
   // What fires now is re-sent to Alertmanager, which forgets it otherwise; once the engine has
   // produced again what it wrote before a restart, so that it is what fired then.
   auto seed_notifier = [=] {
     st->seed_pending = false;
+    if (!reconcile_firing()) return;
     if (!notifier) return;
     auto seed = std::make_shared<notification_items>();
     seed->firing = st->engine->firing();
     self->send(notifier, seed);
   };
-  if (st->produced < st->written) st->seed_pending = true;
-  else seed_notifier();
+  if (st->produced < st->written) {
+    st->seed_pending = true;
+  } else {
+    seed_notifier();
+    if (shared->failed) return {};
+  }
 
   auto publish = [=] {
     const auto& c = st->engine->counters();
@@ -205,6 +235,11 @@ caf::behavior alert_actor(caf::event_based_actor* self, caf::actor next, caf::ac
       if (st->produced++ < st->written) continue;  // written before a restart
       std::string json = encode_alert_json(e);
       st->out->put(batch, cfg.alerts_topic, e.alert_id, json);
+      if (cfg.keep_results) {
+        // What fires now, for queries: written with the event, so the two never disagree.
+        if (e.state == alerts::alert_state::resolved) state::remove_firing_alert(*store, batch, e.alert_id);
+        else state::put_firing_alert(*store, batch, e.alert_id, json);
+      }
       if (st->notifications) handed->items.push_back(st->notifications->put(batch, std::move(json), clk->now()));
       ++(e.state == alerts::alert_state::firing ? probe->fired : probe->resolved);
       wrote = true;

@@ -85,7 +85,9 @@ caf::behavior diagnostic_actor(caf::event_based_actor* self, caf::actor output, 
         else ++probe->webhook_failed;
       }
       fit_diagnostic_json(d, cfg.max_record_bytes);
-      st->out->put(batch, cfg.diagnostics_topic, d.session_id, encode_diagnostic_json(d));
+      std::string json = encode_diagnostic_json(d);
+      if (cfg.keep_results) state::put_diagnostic_result(*store, batch, d.session_id, d.revision, v->closed_at, json);
+      st->out->put(batch, cfg.diagnostics_topic, d.session_id, json);
     } else {
       // Written by the judge stage from documents it decoded: corrupt, not a user's mistake.
       log::error("a diagnosis request does not decode; skipped", {{"seq", item.seq}, {"error", why}});

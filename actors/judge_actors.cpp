@@ -59,6 +59,7 @@ struct judge_state {
   std::unique_ptr<state::outbox_writer> verdicts;
   std::unique_ptr<state::mailbox_writer> diagnoses;
   std::unique_ptr<state::mailbox_writer> alert_queue;  // with alert rules only
+  std::unique_ptr<state::verdict_results_writer> results;  // with query.retention only
   std::set<uint64_t> in_flight_seqs;                   // sessions with the rule actors
   std::deque<state::mailbox_item> held_marks;          // marks and notes behind them, in order
   // Summaries of handed-over sessions kept in memory, by queue sequence (read-back ones are
@@ -95,6 +96,7 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
                                                            probe->queue);
   st->verdicts = std::make_unique<state::outbox_writer>(*store, state::outbox_lane::verdicts);
   st->diagnoses = std::make_unique<state::mailbox_writer>(*store, state::mailbox_lane::diagnostics);
+  if (cfg.keep_results) st->results = std::make_unique<state::verdict_results_writer>(*store);
   // The rules' intents take the first label slots, in the rules' order, so that their series exist
   // (at zero) from the start.
   probe->intents.slot_of(cfg.rules->fallback().name);
@@ -129,6 +131,7 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
     st->diagnoses->save(st->batch);
     if (st->alert_queue) st->alert_queue->save(st->batch);
     auto s = store->db()->Write(store->write_options(), &st->batch);
+    if (st->results) st->results->batch_done(s.ok());
     if (!s.ok()) {
       fail(state::store_status::from(s, "writing verdicts").message);
       return false;
@@ -160,12 +163,20 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
     return true;
   };
 
-  // The judged session joins the next write: its verdict, its diagnosis request, its deletion.
-  auto add_verdict = [=](const judge_work& w) {
+  // The judged session joins the next write: its verdict (and the query results' copy), its
+  // diagnosis request, its deletion. False when the stage failed.
+  auto add_verdict = [=](const judge_work& w) -> bool {
     verdict v = judge::make_verdict(*w.session, w.intent, w.fulfillment, *cfg.rules);
     fit_verdict_json(v, cfg.max_record_bytes);
     std::string verdict_json = encode_verdict_json(v);
     st->verdicts->put(st->batch, cfg.verdicts_topic, v.session_id, verdict_json);
+    if (st->results) {
+      const state::verdict_fields f{v.closed_at, v.status, v.intent.name, alerts::agent_of(w.session->metadata)};
+      if (auto s = st->results->put(st->batch, v.session_id, v.revision, f, verdict_json); !s.ok()) {
+        fail(s.message);
+        return false;
+      }
+    }
     if (judge::needs_diagnosis(v.status))
       st->batched_diagnoses.push_back(
           st->diagnoses->put(st->batch, encode_diagnosis_request(w.session_json, verdict_json), clk->now()));
@@ -179,6 +190,7 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
     std::optional<event_time> marker;
     if (w.session->reason == completion_reason::end_marker) marker = w.session->closed_at - cfg.settle_delay;
     st->batched_verdicts.push_back({v.status, v.intent.name, marker});
+    return true;
   };
 
   // An item that is not a session (only from the judge command's input): logged, counted, dropped.
@@ -273,7 +285,7 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
               [=](judge_work_ptr& judged) {
                 --st->in_flight;
                 st->in_flight_seqs.erase(judged->seq);
-                add_verdict(*judged);
+                if (!add_verdict(*judged)) return;
                 pass_on_held();
                 // Write when a run ends (nothing more in hand) or is long enough.
                 if ((st->in_flight == 0 || st->batched >= max_per_write) && !write()) return;

@@ -57,6 +57,7 @@ state::engine_config engine_config_from(const config::settings& s) {
   c.sessions_topic = s.topics.sessions;
   c.deadletter_topic = s.topics.deadletter;
   c.judge_handover_max = static_cast<size_t>(s.diagnostics.memory_queue);
+  c.results_retention = s.query.retention;
   return c;
 }
 
@@ -150,6 +151,7 @@ diagnostic_stage_config diagnostic_config_from(const config::settings& s, std::s
   if (live) c.mailbox.interval = s.diagnostics.interval;
   if (live) c.webhook = webhook_settings_from(s);
   c.max_record_bytes = static_cast<size_t>(s.output.max_record_bytes);
+  c.keep_results = s.query.retention.count() > 0;
   return c;
 }
 
@@ -169,6 +171,8 @@ struct pipeline::impl : kafka::rebalance_listener {
   shared_ptr_t shared = std::make_shared<pipeline_shared>();
   std::shared_ptr<state::store> store;
   std::atomic<state::store*> opened_store{nullptr};  // `store` once open, for other threads' reads
+  std::unique_ptr<state::results_reader> results;
+  std::atomic<const state::results_reader*> opened_results{nullptr};  // `results` once the store is open
   std::shared_ptr<record_writer> writer;
   // Declared before the actor handles: handles must be released before the system goes away.
   std::unique_ptr<caf::actor_system_config> system_config;
@@ -217,6 +221,8 @@ struct pipeline::impl : kafka::rebalance_listener {
     auto s = state::store::open(so, st);
     if (!s.ok()) return run_result{false, s.message, 0, {}};
     store = std::move(st);
+    results = std::make_unique<state::results_reader>(*store);
+    opened_results = results.get();
     opened_store = store.get();
     return {};
   }
@@ -247,6 +253,7 @@ struct pipeline::impl : kafka::rebalance_listener {
     jc.settle_delay = settings.completion.settle_delay;
     jc.memory_queue = static_cast<size_t>(settings.diagnostics.memory_queue);
     jc.max_record_bytes = static_cast<size_t>(settings.output.max_record_bytes);
+    jc.keep_results = settings.query.retention.count() > 0;
     // Alerts need the state stage's clock marks: not for the judge command (spawn_stages sets it).
     judge = system->spawn<caf::detached>(judge_actor, intent, diagnostic, alert_stage, output, store, jc, &clk, shared);
   }
@@ -264,6 +271,7 @@ struct pipeline::impl : kafka::rebalance_listener {
     ac.limits.examples_max = static_cast<size_t>(settings.alerts.examples);
     ac.alerts_topic = settings.topics.alerts;
     ac.memory_queue = static_cast<size_t>(settings.diagnostics.memory_queue);
+    ac.keep_results = settings.query.retention.count() > 0;
     alert_stage = system->spawn<caf::detached>(alert_actor, notifier ? notifier : diagnostic, notifier, output, store,
                                                ac, &clk, shared);
   }
@@ -678,6 +686,8 @@ std::optional<state::store_stats> pipeline::store_stats() const {
   if (!s) return std::nullopt;
   return s->stats();
 }
+
+const state::results_reader* pipeline::results() const { return impl_->opened_results.load(); }
 
 run_result pipeline::start_live() {
   auto& m = *impl_;

@@ -25,6 +25,7 @@
 #include "model/verdict.hpp"
 #include "state/engine_probe.hpp"
 #include "state/mailbox.hpp"
+#include "state/results.hpp"
 #include "state/store.hpp"
 #include "topics/kafka/group_commit.hpp"
 
@@ -194,6 +195,8 @@ class pipeline {
   std::optional<std::string> failure() const;
   // request_stop() was called (a signal, or the end of a demo).
   bool stopping() const;
+  // The query results kept in state (state/results.hpp); null until the state directory is open.
+  const state::results_reader* results() const;
 
  private:
   struct impl;

@@ -16,6 +16,7 @@
 #include "judge/judge.hpp"
 #include "model/bounds.hpp"
 #include "state/codec.hpp"
+#include "state/results.hpp"
 #include "state/session_engine.hpp"
 #include "topics/alertmanager/notifier.hpp"
 #include "topics/webhook/webhook_client.hpp"
@@ -96,6 +97,7 @@ struct judge_stage_config {
   size_t memory_queue = 1000;   // sessions held in memory while waiting for judgement
   size_t max_in_flight = 64;    // sessions between the judge actor and the rule actors
   size_t max_record_bytes = bounds::default_max_record_bytes;  // output.max_record_bytes
+  bool keep_results = false;    // query.retention > 0: verdicts are kept for queries (state/results.hpp)
 };
 
 struct alert_stage_config {
@@ -103,6 +105,7 @@ struct alert_stage_config {
   alerts::engine_limits limits;
   std::string alerts_topic;
   size_t memory_queue = 1000;  // queue items held in memory; the rest are read back
+  bool keep_results = false;   // query.retention > 0: the alerts firing now are kept for queries
 };
 
 std::optional<webhook::webhook_settings> webhook_settings_from(const config::settings& s);
@@ -115,6 +118,7 @@ struct diagnostic_stage_config {
   state::mailbox_settings mailbox;                // the rate limit lives here
   std::optional<webhook::webhook_settings> webhook;
   size_t max_record_bytes = bounds::default_max_record_bytes;  // output.max_record_bytes
+  bool keep_results = false;  // query.retention > 0: diagnostics are kept for queries
 };
 
 // What the judge stage enqueues for diagnosis: the session and its verdict, as they were written.

@@ -20,13 +20,6 @@ namespace {
 
 constexpr uint8_t fact_version = 1;
 
-std::string agent_of(const metadata_entries& metadata) {
-  for (auto key : agent_metadata_keys)
-    for (const auto& [k, v] : metadata)
-      if (k == key && !v.empty()) return v;
-  return {};
-}
-
 void put_latency(state::writer& w, const std::optional<duration>& d) {
   w.u8(d ? 1 : 0);
   if (d) w.svarint(d->count());
@@ -51,6 +44,13 @@ bool get_latency(state::reader& r, std::optional<duration>& out) {
 bool plausible(const state::reader& r, uint64_t n) { return r.ok() && n <= r.remaining(); }
 
 }  // namespace
+
+std::string agent_of(const metadata_entries& metadata) {
+  for (auto key : agent_metadata_keys)
+    for (const auto& [k, v] : metadata)
+      if (k == key && !v.empty()) return v;
+  return {};
+}
 
 std::string_view to_string(alert_state s) { return s == alert_state::firing ? "firing" : "resolved"; }
 

@@ -73,6 +73,9 @@ struct alert_fact {
 // Metadata keys that name the agent, first present wins.
 inline constexpr std::string_view agent_metadata_keys[] = {"agent", "agent_name", "gen_ai.agent.name",
                                                            "service.name"};
+// The agent a session's metadata names (agent_metadata_keys), "" when none: also what the verdict
+// queries filter by (state/results.hpp).
+std::string agent_of(const metadata_entries& metadata);
 
 // The fact of a judged session. `verdict_only` builds it from a verdict alone (backtesting a
 // verdicts file: no tool or LLM samples, agent and models unknown).

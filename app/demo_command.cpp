@@ -11,6 +11,7 @@
 // The calls include an incident: from --incident-at for --incident-for (10 s and 25 s by
 // default) most calls' tools fail, as when the booking system is down; the built-in alert rules
 // fire on it and resolve after it.
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <iomanip>
@@ -319,7 +320,12 @@ int demo_command(const demo_args& a) {
                                           : std::string("never"))
             << "\n"
             << "  inspect:  kcat -b " << brokers << " -t " << s->topics.verdicts << " -C -e\n"
-            << (ops ? "  http:     http://" + ops->bound_address() + "/metrics, /healthz, /readyz\n" : std::string())
+            << (ops ? "  status:   http://" + ops->bound_address() + "/  (the status page; /metrics, /healthz, /readyz; " +
+                          (s->query.token.empty() && !std::getenv(s->query.token_env.c_str())
+                               ? std::string("queries off: no query token")
+                               : std::string("/api/v1/... with the query token")) +
+                          ")\n"
+                    : std::string())
             << "Verdicts appear as the calls end (the first after ~15 s). Ctrl-C to stop.\n"
             << std::endl;
 

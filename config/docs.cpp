@@ -48,8 +48,10 @@ std::string render_markdown() {
     }
     if (!o.bounds_reason.empty()) bounds += " (" + o.bounds_reason + ")";
     std::string def = o.default_text.empty() ? "*(empty)*" : "`" + o.default_text + "`";
+    std::string description = o.description;
+    if (o.secret) description += " *Secret*: `config show` prints it masked, and it is never logged.";
     out += "| `" + o.key + "` | " + std::string(to_string(o.type)) + " | " + def + " | " + escape_cell(bounds) +
-           " | " + (o.needs_restart ? "yes" : "no") + " | " + escape_cell(o.description) + " |\n";
+            " | " + (o.needs_restart ? "yes" : "no") + " | " + escape_cell(description) + " |\n";
   }
   return out;
 }

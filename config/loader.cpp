@@ -287,7 +287,8 @@ std::string render_yaml(const settings& s) {
         break;
       }
       case value_type::string:
-        out += o.key + ": \"" + v + "\"\n";
+        // A secret is masked: only whether one is set shows.
+        out += o.key + ": \"" + (o.secret && !v.empty() ? std::string("********") : v) + "\"\n";
         break;
       default:
         out += o.key + ": " + v + "\n";

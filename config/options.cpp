@@ -612,7 +612,8 @@ std::vector<option_spec> build_table() {
 
   // --- http (docs/operations.md, "Health and metrics") ---
   t.push_back(bool_option("http.enabled", "true", [](settings& s) -> auto& { return s.http.enabled; },
-                          "Serve /healthz, /readyz and /metrics over HTTP (run and demo; a replay serves nothing)."));
+                          "Serve the HTTP endpoints over HTTP (run and demo; a replay serves nothing): /healthz, /readyz, /metrics, "
+                          "the status page (/ and /status.json) and the query endpoints (/api/v1/..., docs/queries.md)."));
   {
     option_spec o;
     o.key = "http.listen";
@@ -621,8 +622,9 @@ std::vector<option_spec> build_table() {
     o.bounds = "host:port or [v6 address]:port, port 0 .. 65535";
     o.bounds_reason = "port 0: any free port, and the address bound is logged (msg=\"http server listening\")";
     o.description =
-        "Where the HTTP server listens. Loopback by default: the endpoints carry no authentication, so expose "
-        "them (0.0.0.0:9464) only where the network is trusted.";
+        "Where the HTTP server listens. Loopback by default: only the query endpoints require a token "
+        "(query.token), the others carry no authentication and the server speaks plain HTTP, so expose it "
+        "(0.0.0.0:9464) only where the network is trusted, or behind a TLS proxy.";
     o.assign = [](settings& s, std::string_view text) -> std::optional<std::string> {
       auto a = parse_host_port(text);
       if (!a) return "'" + std::string(text) + "' is not host:port (e.g. 127.0.0.1:9464, [::1]:9464, 0.0.0.0:0)";
@@ -650,6 +652,41 @@ std::vector<option_spec> build_table() {
                              [](settings& s) -> auto& { return s.http.ready_max_lag; },
                              "/readyz answers 503 while the consumer lag (records between the committed positions and "
                              "the high watermarks, summed over the assigned partitions) exceeds this."));
+
+  // --- query: the query endpoints and the status page (issue 8; docs/queries.md) ---
+  {
+    auto o = string_option(
+        "query.token", "", [](settings& s) -> auto& { return s.query.token; },
+        "The bearer token every query endpoint (/api/v1/...) requires: `Authorization: Bearer <token>`. Empty: the "
+        "token comes from the environment variable named by query.token_env; when neither gives one, the query "
+        "endpoints are off (they answer 403 saying so) while /, /status.json, /healthz, /readyz and /metrics still "
+        "serve. Prefer the environment variable: a file holding the token must be protected like the token.");
+    o.secret = true;
+    o.bounds = "empty, or 16 .. 512 printable ASCII characters without spaces";
+    o.bounds_reason = "a shorter token can be guessed; it travels in an HTTP header, which takes no spaces";
+    auto inner = o.assign;
+    o.assign = [inner](settings& s, std::string_view text) -> std::optional<std::string> {
+      // The value is a secret: the message never quotes it.
+      if (!text.empty() && (text.size() < 16 || text.size() > 512)) return std::string("must be 16 to 512 characters long");
+      for (char c : text)
+        if (c <= ' ' || c > '~') return std::string("must be printable ASCII without spaces");
+      return inner(s, text);
+    };
+    t.push_back(std::move(o));
+  }
+  t.push_back(string_option(
+      "query.token_env", "TRACEWATCH_QUERY_TOKEN", [](settings& s) -> auto& { return s.query.token_env; },
+      "The environment variable the query token is read from when query.token is empty (the same bounds apply to "
+      "its value; a bad value stops the start, naming the variable, never quoting it)."));
+  t.push_back(duration_option(
+      "query.retention", "7d", 0us, micros(365LL * 86400 * 1000000),
+      "0 keeps no results; beyond a year the state directory grows for little use",
+      [](settings& s) -> auto& { return s.query.retention; },
+      "How long (event time) completed results are kept in state for the queries: each session revision's "
+      "summary, verdict and diagnosis, the verdict index and the per-minute verdict counts. They are deleted once "
+      "the watermark passes the revision's window.closed_at plus this, so a replay keeps what the live run kept "
+      "(docs/architecture.md, \"Query results and retention\"). It costs disk: about the size of the sessions topic over this much time. "
+      "0: nothing is kept and the session and verdict queries find nothing."));
 
   // --- log ---
   t.push_back(string_option("log.level", "info", [](settings& s) -> auto& { return s.log.level; },

@@ -24,6 +24,8 @@ struct option_spec {
   std::string bounds_reason; // why the bounds are what they are
   std::vector<std::string> choices;  // allowed values for an enumerated string
   bool needs_restart = true;
+  // A secret (a password, a token): `config show` prints it masked, and it is never logged.
+  bool secret = false;
   std::string description;
 
   // Parse `text` (scalar form; lists comma-separated, maps "k=v,k2=v2") into `s`. Returns an

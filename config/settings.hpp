@@ -145,6 +145,12 @@ struct http_settings {
   int64_t ready_max_lag = 0;  // records behind the high watermarks, summed over the partitions
 };
 
+struct query_settings {
+  std::string token;      // query.token: the bearer token of the query endpoints (secret); empty: see token_env
+  std::string token_env;  // query.token_env: the environment variable holding the token when token is empty
+  micros retention{0};    // query.retention: results are kept this long (event time) past closed_at; 0: none
+};
+
 // One row of cost.prices: US dollars per million tokens.
 struct model_price {
   double input_per_mtok = 0;
@@ -177,6 +183,7 @@ struct settings {
   alerts_settings alerts;
   output_settings output;
   http_settings http;
+  query_settings query;
   cost_settings cost;
   log_settings log;
 };

@@ -105,6 +105,8 @@ std::string render_metrics(const pipeline_view& v, const health_settings& s, con
   e.family("tracewatch_state_batch_duration_seconds", metric_kind::histogram,
            "Wall time the state stage took to apply and commit one input batch.");
   e.histogram<13>({}, eng.batch_duration.read());
+  counter("tracewatch_results_expired_total",
+          "Query results (summaries, verdicts, diagnoses) deleted after query.retention.", eng.results_expired);
 
   // --- judgement ------------------------------------------------------------------------------
   e.family("tracewatch_verdicts_total", metric_kind::counter,

@@ -26,9 +26,11 @@ health_settings health_settings_from(const config::settings& s);
 // Registers the three routes. `v`, `clk` and `srv` must outlive the server's threads.
 void add_ops_endpoints(server& srv, const pipeline_view& v, const health_settings& s, const clock& clk);
 
-// With http.enabled: a server on http.listen with the operational endpoints, started, its address
-// logged (msg="http server listening" address=host:port). Null when disabled, or when it cannot
-// listen — then `error` says why, naming http.listen.
+// With http.enabled: a server on http.listen with the operational endpoints, the status page
+// (http/status_page.hpp) and the query endpoints (http/query_endpoints.hpp), started, its address
+// logged (msg="http server listening" address=host:port), and whether queries are on and where
+// their token came from (never the token). Null when disabled, or when it cannot start — then
+// `error` says why, naming http.listen, or the environment variable holding a bad query token.
 std::unique_ptr<server> start_ops_server(const config::settings& s, const pipeline_view& v, const clock& clk,
                                          std::string& error);
 

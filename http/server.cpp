@@ -70,6 +70,7 @@ std::optional<std::string> server::start() {
       r.headers = {req.headers.begin(), req.headers.end()};
       response out = (*fn)(r);
       res.status = out.status;
+      for (const auto& [name, value] : out.headers) res.set_header(name.c_str(), value);
       res.set_content(std::move(out.body), out.content_type.c_str());
       m.handler_cpu_us += thread_cpu_us() - cpu_at_start;
     });

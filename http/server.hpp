@@ -1,6 +1,6 @@
 // The one HTTP server in the binary (run and demo): a route table of GET handlers over
-// cpp-httplib. The operational endpoints (http/ops_endpoints.hpp) are its first routes; queries
-// and a status page are further handlers registered the same way.
+// cpp-httplib. The operational endpoints (http/ops_endpoints.hpp), the status page
+// (http/status_page.hpp) and the queries (http/query_endpoints.hpp) are its routes.
 //
 // Threads: start() binds, then serves on threads of its own — one accepting, `threads` handling
 // requests (httplib's thread pool; a keep-alive connection holds its thread while it lasts).
@@ -32,6 +32,7 @@ struct response {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // beyond Content-Type and Content-Length
 };
 
 using handler = std::function<response(const request&)>;

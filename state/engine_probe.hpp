@@ -52,6 +52,8 @@ struct engine_probe {
   std::atomic<uint64_t> calls_unpriced{0};       // counted calls with tokens, no cost and no price
   std::atomic<uint64_t> batches{0};
   std::atomic<uint64_t> batches_split{0};        // commits made early because a batch grew too large
+  std::atomic<uint64_t> results_expired{0};      // query results deleted after query.retention (entries
+                                                 // of the retention list: one per result)
   std::atomic<int64_t> watermark_us{INT64_MIN};  // the processor watermark
   std::atomic<uint64_t> outbox_end{0};           // next outbox sequence to be written
 

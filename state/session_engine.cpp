@@ -154,7 +154,9 @@ session_engine::session_engine(store& s, engine_config cfg, engine_probe& probe)
       header_cache_(cfg_.header_cache_entries),
       trace_cache_(cfg_.trace_cache_entries),
       outbox_(s, outbox_lane::sessions),
-      judge_queue_(s, mailbox_lane::judge) {}
+      judge_queue_(s, mailbox_lane::judge) {
+  if (cfg_.results_retention.count() > 0) results_sweeper_.emplace(s, cfg_.results_retention);
+}
 
 session_engine::~session_engine() = default;
 
@@ -377,6 +379,7 @@ void session_engine::begin_batch() {
   new_session_traces_.clear();
   touched_.clear();
   judge_items_.clear();
+  results_in_batch_.clear();
 }
 
 store_status session_engine::apply(std::vector<consumed_record>& records, wall_time now) {
@@ -453,7 +456,9 @@ store_status session_engine::tick(wall_time now, duration idle_timeout) {
   }
   if (tracker_.current() == before && !step.idle_changed && !alert_clock_moved) {
     // Nothing was decided; timers may still have fired that an earlier split batch left due.
-    return batch_dirty() ? commit() : store_status{};
+    // A sweep of expired query results that ran out of budget goes on too.
+    const bool sweep_left = results_sweeper_ && results_sweeper_->pending();
+    return batch_dirty() || sweep_left ? commit() : store_status{};
   }
   record_decision(watermark_decision::idle, now);
   return commit();
@@ -571,6 +576,18 @@ store_status session_engine::commit() {
       writer(d).varint(decisions_);
       b->Put(store_.handle(cf::meta), meta_decisions, d);
     }
+    if (results_sweeper_)
+      if (const auto horizon = retention_horizon(wm, cfg_.results_retention)) {
+        sweep_stats swept;
+        if (auto st = results_sweeper_->sweep(*b, *horizon, swept); !st.ok()) return st;
+        probe_.results_expired += swept.entries;
+        // Kept earlier in this batch and already past the horizon the batch ends at.
+        for (const auto& r : results_in_batch_)
+          if (r.closed_at < *horizon) {
+            delete_session_result(store_, *b, r.session_id, r.revision, r.closed_at);
+            ++probe_.results_expired;
+          }
+      }
     std::string g;
     writer(g).varint(open_after);
     b->Put(store_.handle(cf::meta), meta_open_sessions, g);
@@ -1086,6 +1103,14 @@ store_status session_engine::emit(const std::string& id, session_header& h, even
   h.closed_at = cutoff;
   h.last_reason = reason;
   outbox_.put(batch_, cfg_.sessions_topic, id, json);
+  if (results_sweeper_) {
+    // Kept for queries unless already past its retention (a watermark that jumped ahead).
+    const auto horizon = retention_horizon(tracker_.current(), cfg_.results_retention);
+    if (!horizon || !(cutoff < *horizon)) {
+      put_session_result(store_, batch_, id, req.revision, cutoff, json);
+      results_in_batch_.push_back({id, req.revision, cutoff});
+    }
+  }
   // Every emitted revision is judged: the judge stage takes it from this durable queue.
   enqueue_for_judge(std::move(json), std::make_shared<const session_summary>(std::move(summary)));
   ++probe_.revisions_emitted;

@@ -53,6 +53,7 @@
 #include "state/lru_cache.hpp"
 #include "state/mailbox.hpp"
 #include "state/outbox.hpp"
+#include "state/results.hpp"
 #include "state/session_header.hpp"
 #include "state/session_summary.hpp"
 #include "state/store.hpp"
@@ -93,6 +94,10 @@ struct engine_config {
   // step) that the wall clock allows, so that the quiet night reaches the alert stage. Recorded
   // with the idle decisions, so that a replay moves it at the same input positions.
   duration alert_tick{0};
+  // query.retention: each emitted revision is also kept for queries (state/results.hpp) for this
+  // much event time past its closed_at, and deleted as the watermark passes that point. 0: no
+  // results are kept.
+  duration results_retention{0};
 };
 
 // One consumed input message after parsing.
@@ -268,6 +273,13 @@ class session_engine {
   event_time scanned_until_ = event_time::min();         // persisted timers up to here are handled
   event_time next_persisted_due_ = event_time::min();    // earliest persisted timer after that
   outbox_writer outbox_;                                 // the sessions lane
+  std::optional<results_sweeper> results_sweeper_;       // with results_retention only
+  struct kept_result {
+    std::string session_id;
+    uint32_t revision;
+    event_time closed_at;
+  };
+  std::vector<kept_result> results_in_batch_;            // put in this batch (the sweep cannot see them)
   mailbox_writer judge_queue_;                           // completed sessions to judge
   std::vector<judge_handover> judge_items_;              // enqueued in this batch
   std::vector<judge_handover> committed_judge_items_;    // enqueued by the last commit

@@ -3,6 +3,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/table_properties_collectors.h>
 
 #include <algorithm>
 #include <vector>
@@ -22,6 +23,7 @@ const char* cf_name(cf c) {
     case cf::meta: return "meta";
     case cf::mailbox: return "mailbox";
     case cf::alerts: return "alerts";
+    case cf::results: return "results";
     case cf::count_: break;
   }
   return "?";
@@ -74,8 +76,13 @@ store_status store::open(const store_options& opts, std::unique_ptr<store>& out)
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
   for (size_t i = 0; i < static_cast<size_t>(cf::count_); ++i) {
     cf c = static_cast<cf>(i);
-    bool lookups = c == cf::sessions || c == cf::events || c == cf::traces || c == cf::pending;
-    descriptors.emplace_back(cf_name(c), cf_options(lookups));
+    bool lookups = c == cf::sessions || c == cf::events || c == cf::traces || c == cf::pending || c == cf::results;
+    auto o = cf_options(lookups);
+    // Retention deletes results in time order, so their tombstones gather at the old end of the
+    // key space: compact a file as soon as a window of it is mostly deletions, rather than have
+    // the next sweep and queries step over them.
+    if (c == cf::results) o.table_properties_collector_factories.push_back(rocksdb::NewCompactOnDeletionCollectorFactory(1024, 512));
+    descriptors.emplace_back(cf_name(c), o);
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;

@@ -14,6 +14,8 @@
 //   mailbox         key := u8(lane) fixed64(sequence)                   value := mailbox item (mailbox.hpp)
 //   meta            key := name                                         value := per key (session_engine.cpp)
 //   alerts          key := per entry (alerts/alert_engine.cpp)          value := alert engine state
+//   results         key := per kind (state/results.hpp)                 value := per kind: completed
+//                   results kept for queries, their index and retention list, firing alerts
 // A chunk is the events one batch added to one session (or held for one trace): one key per
 // session per batch, not per event, which is most of what makes the state stage fast. Chunk
 // numbers increase with every batch.
@@ -21,7 +23,8 @@
 //
 // Thread-safety: RocksDB is thread-safe. The state stage is the only writer of every column
 // family except `outbox` (each lane has one writer; the output stage deletes delivered entries),
-// `mailbox` (likewise; each reader deletes what it is done with) and `alerts` (the alert stage's).
+// `mailbox` (likewise; each reader deletes what it is done with), `alerts` (the alert stage's) and
+// `results` (each kind of result has one writer, its stage; the state stage deletes expired ones).
 #pragma once
 
 #include <rocksdb/db.h>
@@ -49,7 +52,9 @@ struct store_status {
   static store_status corrupt(const std::string& what) { return {store_errc::corruption, what}; }
 };
 
-enum class cf : size_t { sessions, events, pending, traces, session_traces, timers, offsets, outbox, meta, mailbox, alerts, count_ };
+enum class cf : size_t {
+  sessions, events, pending, traces, session_traces, timers, offsets, outbox, meta, mailbox, alerts, results, count_
+};
 
 // What RocksDB says of its size and compaction backlog (its properties; estimates where RocksDB
 // says so). For /metrics.

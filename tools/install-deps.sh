@@ -18,6 +18,8 @@ packages=(
   # the metrics end-to-end test runs a real Prometheus server on loopback, and promtool checks the
   # shipped rules file (tests/e2e/prometheus_test.cpp, docs/prometheus/)
   prometheus
+  # the status page's end-to-end test loads it in headless Chromium (tests/e2e/status_page_test.cpp)
+  chromium
   # command-line Kafka client, used by docs and by the demo's instructions
   kcat
 )

@@ -14,6 +14,7 @@
 #include "tests/support/e2e_support.hpp"
 #include "tests/support/prom_text.hpp"
 #include "tests/support/prometheus_process.hpp"
+#include "tests/support/served_binary.hpp"
 #include "topics/contracts/verdict_json.hpp"
 
 using namespace tw;
@@ -32,36 +33,6 @@ bool have_prometheus() {
   WARN("SKIPPED: " << prometheus_binary << " or " << promtool_binary
                    << " is not installed (Debian package prometheus; tools/install-deps.sh installs it)");
   return false;
-}
-
-// Runs a command; its exit code and what it printed (stdout and stderr).
-std::pair<int, std::string> run_command(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-// The address a tracewatch child logged it listens on, once it did.
-std::optional<std::string> listening_address(const child_process& p) {
-  static const std::regex line(R"(msg="http server listening" address=([0-9.]+:[0-9]+))");
-  std::smatch m;
-  const std::string err = p.read_stderr();
-  if (std::regex_search(err, m, line)) return m[1].str();
-  return std::nullopt;
-}
-
-std::optional<std::string> get(const std::string& address, const std::string& path, int* status = nullptr) {
-  const auto colon = address.rfind(':');
-  httplib::Client c(address.substr(0, colon), std::stoi(address.substr(colon + 1)));
-  c.set_read_timeout(5s);
-  auto res = c.Get(path.c_str());
-  if (!res) return std::nullopt;
-  if (status) *status = res->status;
-  return res->body;
 }
 
 // Every metric name a PromQL text mentions: tracewatch_*, process_* and recorded tracewatch:*.
@@ -153,7 +124,7 @@ TEST_CASE("a real Prometheus scrapes a running tracewatch, and the series equal 
 
   // /healthz answers while the run works; /readyz once assigned and caught up.
   int status = 0;
-  auto health = get(*address, "/healthz", &status);
+  auto health = http_get(*address, "/healthz", &status);
   REQUIRE(health);
   CHECK(status == 200);
   CHECK(json::parse(*health)["stages"].size() == 8);
@@ -178,7 +149,7 @@ TEST_CASE("a real Prometheus scrapes a running tracewatch, and the series equal 
   // tracewatch's own /metrics says the same, in a scrape promtool finds nothing to object to.
   prom_text scrape;
   REQUIRE(eventually(30s, [&] {
-    auto body = get(*address, "/metrics");
+    auto body = http_get(*address, "/metrics");
     if (!body) return false;
     scrape = parse_prom_text(*body);
     std::ofstream(dir.sub("scrape.txt")) << *body;
@@ -198,7 +169,7 @@ TEST_CASE("a real Prometheus scrapes a running tracewatch, and the series equal 
   auto lint = run_command(std::string(promtool_binary) + " check metrics < " + dir.sub("scrape.txt"));
   INFO(lint.second);
   CHECK(lint.first == 0);
-  auto ready = get(*address, "/readyz", &status);
+  auto ready = http_get(*address, "/readyz", &status);
   REQUIRE(ready);
   CHECK(status == 200);
 

@@ -164,6 +164,8 @@ struct node {
   bool date_time = false;
   std::vector<size_t> one_of, any_of;
   std::optional<size_t> ref;
+  std::shared_ptr<const json_schema> external;  // a $ref to another schema file
+  std::string external_name;                    // its file name, for violations
 };
 
 }  // namespace
@@ -180,6 +182,9 @@ class compiler {
  public:
   std::vector<node> nodes;
   std::vector<schema_load_error> errors;
+  // Loads a schema file named by a $ref ("tracewatch.verdict.v1.json"); empty for a document
+  // loaded from memory, which then cannot name files.
+  std::function<schema_load_result(const std::string&)> load_file;
 
   void compile_document(const json& document) {
     compile(document, "", /*is_root=*/true);
@@ -348,6 +353,11 @@ class compiler {
     nodes[id].pattern = std::move(re);
   }
 
+  static bool is_file_name(const std::string& target) {
+    static const RE2 file(R"(^[A-Za-z0-9_.-]+\.json$)");
+    return RE2::FullMatch(target, file) && target.find("..") == std::string::npos;
+  }
+
   void resolve_refs() {
     for (const auto& r : refs_) {
       auto it = defs_.find(r.target);
@@ -355,8 +365,19 @@ class compiler {
         nodes[r.from].ref = it->second;
         continue;
       }
+      if (is_file_name(r.target)) {
+        if (!load_file) {
+          fail(r.pointer, "$ref \"" + r.target + "\" names a file: only a schema loaded from a file (load_schema_file) may");
+          continue;
+        }
+        auto loaded = load_file(r.target);
+        if (!loaded) fail(r.pointer, "$ref \"" + r.target + "\" does not load: " + loaded.errors_text());
+        nodes[r.from].external = loaded.schema;
+        nodes[r.from].external_name = r.target;
+        continue;
+      }
       if (r.target.rfind("#/$defs/", 0) != 0)
-        fail(r.pointer, "$ref \"" + r.target + "\" is not supported: only \"#/$defs/<name>\" is");
+        fail(r.pointer, "$ref \"" + r.target + "\" is not supported: only \"#/$defs/<name>\" or a sibling file \"<name>.json\" is");
       else
         fail(r.pointer, "$ref \"" + r.target + "\" names no entry of the root's $defs");
     }
@@ -408,6 +429,12 @@ class validator {
       return;
     }
     if (n.ref) check(*n.ref, v, at, "$ref", out);
+    if (n.external)
+      for (auto x : n.external->validate(v)) {
+        x.instance_pointer = at + x.instance_pointer;
+        x.schema_pointer = n.external_name + "#" + x.schema_pointer;
+        out.push_back(std::move(x));
+      }
     if (n.types && !(type_of(v) & n.types))
       violation("type", "expected " + type_list(n.types) + ", got " + std::string(shown_type(v)));
     if (n.enum_values) {
@@ -554,8 +581,10 @@ std::vector<schema_violation> json_schema::validate(const json& instance) const 
   return out;
 }
 
-schema_load_result load_schema(const json& document) {
+schema_load_result load_schema(const json& document,
+                               std::function<schema_load_result(const std::string&)> load_file) {
   compiler c;
+  c.load_file = std::move(load_file);
   c.compile_document(document);
   schema_load_result r;
   if (!c.errors.empty()) {
@@ -567,6 +596,8 @@ schema_load_result load_schema(const json& document) {
   r.schema = std::shared_ptr<const json_schema>(new json_schema(std::move(compiled)));  // private constructor
   return r;
 }
+
+schema_load_result load_schema(const json& document) { return load_schema(document, nullptr); }
 
 schema_load_result load_schema_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -580,7 +611,14 @@ schema_load_result load_schema_file(const std::string& path) {
     // The library's only error channel for positions; converted into a value here.
     return schema_load_result{nullptr, {schema_load_error{"", path + ": not JSON: " + e.what()}}};
   }
-  schema_load_result r = load_schema(document);
+  // A $ref to a file loads it from this file's directory; a chain of them deeper than this is a
+  // cycle (a schema that refers back to itself through files would never finish loading).
+  static thread_local int depth = 0;
+  if (depth > 8) return schema_load_result{nullptr, {schema_load_error{"", path + ": $ref files nest too deep (a cycle?)"}}};
+  const std::string dir = path.find('/') == std::string::npos ? std::string(".") : path.substr(0, path.rfind('/'));
+  ++depth;
+  schema_load_result r = load_schema(document, [&dir](const std::string& name) { return load_schema_file(dir + "/" + name); });
+  --depth;
   for (auto& e : r.errors) e.message = path + ": " + e.message;
   return r;
 }

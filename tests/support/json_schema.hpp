@@ -30,8 +30,12 @@
 //                          at 23:59 UTC). Unlike the specification's default, format is an assertion
 //                          here; any other format value is refused at load time.
 //   oneOf, anyOf           non-empty arrays of subschemas.
-//   $ref                   "#/$defs/<name>" only, evaluated alongside its sibling keywords. Cycles
-//                          of $ref/oneOf/anyOf that never descend into the instance are refused.
+//   $ref                   "#/$defs/<name>", or "<name>.json": another schema file in the same
+//                          directory (only for load_schema_file; the file is loaded and applied whole
+//                          to the instance, e.g. a query answer embedding a topic's document).
+//                          Evaluated alongside its sibling keywords. Cycles of $ref/oneOf/anyOf that
+//                          never descend into the instance are refused, as are files that refer
+//                          to one another more than 8 deep.
 //   $defs                  at the root only.
 //   $schema                at the root only, and only "https://json-schema.org/draft/2020-12/schema".
 //   $id                    at the root only (a nested $id would change $ref resolution).
@@ -44,6 +48,7 @@
 // Thread-safety: a loaded json_schema is immutable; validate() may run concurrently.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -80,6 +85,9 @@ struct schema_load_result {
 };
 
 schema_load_result load_schema(const nlohmann::json& document);
+// The same, with `load_file` loading the schema files its $refs name (by file name).
+schema_load_result load_schema(const nlohmann::json& document,
+                               std::function<schema_load_result(const std::string&)> load_file);
 // Reads and parses `path` first; unreadable files and JSON syntax errors are load errors too.
 schema_load_result load_schema_file(const std::string& path);
 
@@ -93,7 +101,11 @@ class json_schema {
   std::vector<schema_violation> validate(const nlohmann::json& instance) const;
 
  private:
-  friend schema_load_result load_schema(const nlohmann::json& document);
+  friend schema_load_result load_schema(const nlohmann::json& document,
+                                        std::function<schema_load_result(const std::string&)> load_file);
+// The same, with `load_file` loading the schema files its $refs name (by file name).
+schema_load_result load_schema(const nlohmann::json& document,
+                               std::function<schema_load_result(const std::string&)> load_file);
   struct compiled;
   explicit json_schema(std::unique_ptr<const compiled> c);
 

@@ -279,3 +279,33 @@ TEST_CASE("kafka.group_commit_interval: 5 s by default, 0 turns the commits off"
   REQUIRE_FALSE(bad);
   CHECK(bad.error->key == "kafka.group_commit_interval");
 }
+
+TEST_CASE("query.token is a secret: config show masks it, and a bad one is refused without being quoted") {
+  const std::string token = "tw-planted-token-0123456789";
+  auto r = apply_overrides({"query.token=" + token}, defaults());
+  REQUIRE(r);
+  CHECK(r.value->query.token == token);
+  const std::string shown = render_yaml(*r.value);
+  CHECK(shown.find(token) == std::string::npos);
+  CHECK(shown.find("query.token: \"********\"") != std::string::npos);
+  CHECK(render_yaml(defaults()).find("query.token: \"\"") != std::string::npos);  // none set: says so
+  CHECK(find_option("query.token")->secret);
+  for (const char* bad : {"short-token", "has a space in the middle of it", "tab\there-and-more-than-sixteen"}) {
+    INFO(bad);
+    auto refused = apply_overrides({std::string("query.token=") + bad}, defaults());
+    REQUIRE(refused.error);
+    CHECK(refused.error->key == "query.token");
+    CHECK(refused.error->message.find(bad) == std::string::npos);
+  }
+}
+
+TEST_CASE("query.retention: 7 days by default, 0 keeps nothing, more than a year is refused") {
+  CHECK(defaults().query.retention == std::chrono::hours(24 * 7));
+  CHECK(defaults().query.token_env == "TRACEWATCH_QUERY_TOKEN");
+  auto none = apply_overrides({"query.retention=0s"}, defaults());
+  REQUIRE(none);
+  CHECK(none.value->query.retention.count() == 0);
+  auto too_long = apply_overrides({"query.retention=400d"}, defaults());
+  REQUIRE(too_long.error);
+  CHECK(too_long.error->key == "query.retention");
+}

@@ -162,7 +162,9 @@ void check_strict_and_described(const json& schema, const std::string& at) {
 TEST_CASE("the contract schemas are strict and describe every field", "[contracts]") {
   for (const char* name : {"tracewatch.session.v1.json", "tracewatch.deadletter.v1.json", "tracewatch.verdict.v1.json",
                            "tracewatch.diagnostic.v1.json", "tracewatch.watermark.v1.json",
-                           "tracewatch.alert.v1.json"}) {
+                           "tracewatch.alert.v1.json", "tracewatch.query.session.v1.json",
+                           "tracewatch.query.verdicts.v1.json", "tracewatch.query.failures.v1.json",
+                           "tracewatch.query.alerts.v1.json", "tracewatch.query.error.v1.json"}) {
     std::ifstream in(std::string(TW_SOURCE_DIR "/docs/schemas/") + name);
     REQUIRE(in);
     const json schema = json::parse(in);

@@ -10,47 +10,19 @@
 #include "http/metrics.hpp"
 #include "http/ops_endpoints.hpp"
 #include "http/server.hpp"
+#include "tests/support/fake_pipeline.hpp"
 #include "tests/support/prom_text.hpp"
 
 using namespace tw;
 using namespace tw::http;
 using namespace std::chrono_literals;
 using json = nlohmann::json;
+using tw::test::fake_pipeline;
 
 namespace {
 
 wall_time at(int64_t seconds) { return wall_time::from_micros(1'700'000'000'000'000 + seconds * 1'000'000); }
 
-class fake_pipeline final : public pipeline_view {
- public:
-  actors::pipeline_probes p;
-  std::optional<state::store_stats> stats;
-  std::optional<std::string> failed;
-  bool stop = false;
-  const actors::pipeline_probes& probes() const override { return p; }
-  std::optional<state::store_stats> store_stats() const override { return stats; }
-  std::optional<std::string> failure() const override { return failed; }
-  bool stopping() const override { return stop; }
-
-  // Every stage beat at `t`; the state is open; partitions 0..n-1 of traces.raw are assigned, with
-  // `lag` records to go on each.
-  void healthy(wall_time t, int partitions = 2, int64_t lag = 0) {
-    for (heartbeat* hb : {&p.source_alive, &p.importer.alive, &p.engine.alive, &p.judge.queue.consumer,
-                          &p.diagnostic.queue.consumer, &p.alerts.queue.consumer, &p.notifier.queue.consumer,
-                          &p.output.alive})
-      hb->beat(t);
-    p.engine.opened = true;
-    std::vector<state::partition_position> owned;
-    std::vector<partition_extent> extents;
-    for (int i = 0; i < partitions; ++i) {
-      topic_partition tp{"traces.raw", partition_id{i}};
-      owned.push_back({tp, offset{100}, event_time::from_micros(t.micros() - 2'000'000), false});
-      extents.push_back({tp, offset{0}, offset{100 + lag}});
-    }
-    p.engine.partitions.publish(owned);
-    p.input_extents.publish(extents);
-  }
-};
 
 health_settings settings_of(duration stall = 60s, uint64_t max_lag = 100) {
   health_settings s;
@@ -414,7 +386,7 @@ TEST_CASE("GET /metrics serves the text format, counts the requests, and an unkn
 
 TEST_CASE("a second server on a port already taken refuses to start, naming the address; stop is idempotent") {
   server first{server_settings{"127.0.0.1", 0, 1}};
-  first.get("/x", [](const request&) { return response{200, "text/plain", "x"}; });
+  first.get("/x", [](const request&) { return response{200, "text/plain", "x", {}}; });
   REQUIRE_FALSE(first.start());
   server second{server_settings{"127.0.0.1", first.port(), 1}};
   auto err = second.start();

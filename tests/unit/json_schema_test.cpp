@@ -3,7 +3,10 @@
 // and every unsupported keyword is shown to stop the schema from loading.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+
 #include "tests/support/json_schema.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace tw::testing;
 using nlohmann::json;
@@ -265,6 +268,8 @@ TEST_CASE("a schema that uses anything unsupported fails to load, naming where",
       {"a $ref outside $defs", R"({"definitions": {}, "$ref": "#/definitions/x"})", "/definitions"},
       {"a $ref to another document", R"({"$ref": "other.json#/$defs/x"})", "/$ref"},
       {"a $ref to a missing definition", R"({"$defs": {"a": {}}, "$ref": "#/$defs/b"})", "/$ref"},
+      {"a $ref to a file, from a schema that came from no file", R"({"$ref": "other.json"})", "/$ref"},
+      {"a $ref to a file outside the directory", R"({"$ref": "../other.json"})", "/$ref"},
       {"$defs below the root", R"({"properties": {"a": {"$defs": {}}}})", "/properties/a/$defs"},
       {"$id below the root", R"({"properties": {"a": {"$id": "x"}}})", "/properties/a/$id"},
       {"another draft", R"({"$schema": "http://json-schema.org/draft-07/schema#"})", "/$schema"},
@@ -364,4 +369,34 @@ TEST_CASE("date-time follows RFC 3339 section 5.6 strictly", "[schema]") {
     INFO(r.description << ": " << r.text);
     CHECK(is_rfc3339_date_time(r.text) == r.valid);
   }
+}
+
+TEST_CASE("a $ref to a sibling file applies that whole schema, and its violations say where in both", "[schema]") {
+  tw::test::temp_dir dir;
+  std::ofstream(dir.sub("inner.json")) << R"({"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}})";
+  std::ofstream(dir.sub("outer.json")) << R"({"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "inner.json"}}}})";
+  auto loaded = load_schema_file(dir.sub("outer.json"));
+  INFO(loaded.errors_text());
+  REQUIRE(loaded);
+  CHECK(loaded.schema->validate(json::parse(R"({"items": [{"n": 1}, {"n": 2}]})")).empty());
+  auto violations = loaded.schema->validate(json::parse(R"({"items": [{"n": 1}, {"n": "two"}, {}]})"));
+  REQUIRE(violations.size() == 2);
+  CHECK(violations[0].instance_pointer == "/items/1/n");
+  CHECK(violations[0].keyword == "type");
+  CHECK(violations[0].schema_pointer == "inner.json#/properties/n/type");
+  CHECK(violations[1].instance_pointer == "/items/2");
+  CHECK(violations[1].keyword == "required");
+
+  std::ofstream(dir.sub("dangling.json")) << R"({"$ref": "missing.json"})";
+  auto dangling = load_schema_file(dir.sub("dangling.json"));
+  CHECK_FALSE(dangling);
+  REQUIRE_FALSE(dangling.errors.empty());
+  CHECK(dangling.errors[0].schema_pointer == "/$ref");
+  CHECK_THAT(dangling.errors[0].message, Catch::Contains("cannot open"));
+
+  std::ofstream(dir.sub("a.json")) << R"({"$ref": "b.json"})";
+  std::ofstream(dir.sub("b.json")) << R"({"$ref": "a.json"})";
+  auto cycle = load_schema_file(dir.sub("a.json"));
+  CHECK_FALSE(cycle);
+  CHECK_THAT(cycle.errors_text(), Catch::Contains("nest too deep"));
 }
