@@ -10,28 +10,43 @@
 
 namespace tw::app {
 
+namespace {
+
+// A configuration error on stderr. The loader never quotes the secret it refuses; what is
+// scrubbed here are the secrets loaded so far (`loaded`), should a later check quote one.
+void report(const std::string& error, const config::settings* loaded) {
+  std::cerr << "tracewatch: configuration error: "
+            << (loaded ? config::scrub_secrets(error, config::secret_values(*loaded)) : error) << "\n";
+}
+
+}  // namespace
+
 std::optional<config::settings> load_settings(const config_source& src, const std::vector<std::string>& extra) {
   auto base = config::apply_overrides(extra, config::defaults());
   if (!base) {
-    std::cerr << "tracewatch: configuration error: " << base.error->to_string() << "\n";
+    report(base.error->to_string(), nullptr);
     return std::nullopt;
   }
   config::load_result r;
   r.value = std::move(base.value);
   if (src.file) {
+    const config::settings before = *r.value;
     r = config::load_file(*src.file, std::move(*r.value));
     if (!r) {
-      std::cerr << "tracewatch: configuration error: " << r.error->to_string() << "\n";
+      report(r.error->to_string(), &before);
       return std::nullopt;
     }
   }
-  r = config::apply_overrides(src.overrides, std::move(*r.value));
-  if (!r) {
-    std::cerr << "tracewatch: configuration error: " << r.error->to_string() << "\n";
-    return std::nullopt;
+  {
+    const config::settings before = *r.value;
+    r = config::apply_overrides(src.overrides, std::move(*r.value));
+    if (!r) {
+      report(r.error->to_string(), &before);
+      return std::nullopt;
+    }
   }
   if (auto err = config::validate(*r.value)) {
-    std::cerr << "tracewatch: configuration error: " << err->to_string() << "\n";
+    report(err->to_string(), &*r.value);
     return std::nullopt;
   }
   // The rules are configuration too: a bad rules file stops the start, naming the key and the
@@ -40,17 +55,28 @@ std::optional<config::settings> load_settings(const config_source& src, const st
   if (rules.rfind("builtin:", 0) != 0) {
     auto loaded = judge::load_rules_file(rules);
     if (!loaded) {
-      std::cerr << "tracewatch: configuration error: judge.rules: " << rules << ": " << loaded.error->to_string() << "\n";
+      report("judge.rules: " + rules + ": " + loaded.error->to_string(), &*r.value);
       return std::nullopt;
     }
   }
   if (auto err = actors::validate_webhook(*r.value)) {
-    std::cerr << "tracewatch: configuration error: " << *err << "\n";
+    report(*err, &*r.value);
     return std::nullopt;
   }
   return std::move(r.value);
 }
 
-void configure_logging(const config::settings& s) { log::configure(s.log.level, s.log.format); }
+void configure_logging(const config::settings& s) {
+  log::configure(s.log.level, s.log.format);
+  // Every line is scrubbed of the secrets the configuration holds (config/options.hpp, secrecy):
+  // a library's error that quotes a URL or a property value must not print it.
+  auto secrets = std::make_shared<const std::vector<std::string>>(config::secret_values(s));
+  log::set_filter([secrets](std::string_view, std::string_view text) -> std::optional<std::string> {
+    if (secrets->empty()) return std::nullopt;
+    std::string out = config::scrub_secrets(std::string(text), *secrets);
+    if (out == text) return std::nullopt;
+    return out;
+  });
+}
 
 }  // namespace tw::app

@@ -270,7 +270,7 @@ int demo_command(const demo_args& a) {
     brokers = *a.brokers;
   } else {
     if (auto st = kafka::mock_cluster::start(1, cluster); !st.ok()) {
-      std::cerr << "tracewatch demo: cannot start the embedded broker: " << st.message << "\n";
+      std::cerr << "tracewatch demo: cannot start the embedded broker: " << log::filtered("error", st.message) << "\n";
       return exit_failure;
     }
     brokers = cluster->bootstrap_servers();
@@ -299,7 +299,7 @@ int demo_command(const demo_args& a) {
   std::string http_error;
   auto ops = http::start_ops_server(*s, view, system_clock::instance(), http_error);
   if (!http_error.empty()) {
-    std::cerr << "tracewatch demo: " << http_error << "\n";
+    std::cerr << "tracewatch demo: " << log::filtered("error", http_error) << "\n";
     return exit_failure;
   }
 
@@ -332,7 +332,7 @@ int demo_command(const demo_args& a) {
   {
     auto started = p.start_live();
     if (!started.ok) {
-      std::cerr << "tracewatch demo: cannot start the pipeline: " << started.error << "\n";
+      std::cerr << "tracewatch demo: cannot start the pipeline: " << log::filtered("error", started.error) << "\n";
       return exit_failure;
     }
     std::atomic<bool> stop{false};
@@ -370,7 +370,7 @@ int demo_command(const demo_args& a) {
               << " firing and " << pr.alerts.resolved << " resolved events (" << alert_events << " printed), "
               << pr.alerts.firing_now << " firing at the end.\n";
     if (!r.ok) {
-      std::cerr << "tracewatch demo: the pipeline failed: " << r.error << "\n";
+      std::cerr << "tracewatch demo: the pipeline failed: " << log::filtered("error", r.error) << "\n";
       code = exit_failure;
     }
   }

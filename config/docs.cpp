@@ -31,6 +31,11 @@ std::string render_markdown() {
          "Lists are YAML sequences, or comma-separated after `--set`. A bad value or an unknown key stops\n"
          "the process at start with a message naming the key. `tracewatch config check` validates a file;\n"
          "`tracewatch config show` prints the effective configuration.\n\n"
+         "Any value may name environment variables as `${NAME}`; they are replaced when the configuration\n"
+         "is read, so secrets need not sit in the file (`kafka.librdkafka.sasl.password: ${KAFKA_PASSWORD}`).\n"
+         "An unset variable stops the start naming the key; `$${` is a literal `${`. Options marked\n"
+         "*Secret* below are never printed: `config show` writes `<redacted>` for them, errors do not\n"
+         "quote them, and log lines are scrubbed of their values.\n\n"
          "*Restart* says whether a running process must be restarted for a change to take effect.\n";
   std::string current;
   for (const auto& o : option_table()) {
@@ -49,9 +54,18 @@ std::string render_markdown() {
     if (!o.bounds_reason.empty()) bounds += " (" + o.bounds_reason + ")";
     std::string def = o.default_text.empty() ? "*(empty)*" : "`" + o.default_text + "`";
     std::string description = o.description;
-    if (o.secret) description += " *Secret*: `config show` prints it masked, and it is never logged.";
+    switch (o.secret) {
+      case secrecy::none: break;
+      case secrecy::value: description += " *Secret.*"; break;
+      case secrecy::map_values: description += " *Secret:* every value."; break;
+      case secrecy::named_entries:
+        description += " *Secret:* the values of properties whose name contains `password` or `secret`, and of "
+                       "`sasl.oauthbearer.config` and `ssl.key.pem`.";
+        break;
+      case secrecy::url_path: description += " *Secret:* the path and query (only scheme://host:port is shown)."; break;
+    }
     out += "| `" + o.key + "` | " + std::string(to_string(o.type)) + " | " + def + " | " + escape_cell(bounds) +
-            " | " + (o.needs_restart ? "yes" : "no") + " | " + escape_cell(description) + " |\n";
+           " | " + (o.needs_restart ? "yes" : "no") + " | " + escape_cell(description) + " |\n";
   }
   return out;
 }

@@ -42,9 +42,50 @@ void flatten_map(const YAML::Node& node, const std::string& prefix,
   }
 }
 
+using entries = std::vector<std::pair<std::string, std::string>>;
+
+// `${NAME}` references replaced from the environment (values.hpp); an unset one is an error
+// naming the key.
+std::optional<config_error> expand(const std::string& key, std::string& text) {
+  std::string missing;
+  auto v = expand_environment(text, process_environment, missing);
+  if (!v) return config_error{key, "environment variable " + missing + " is not set"};
+  text = std::move(*v);
+  return std::nullopt;
+}
+
+// What was given for the secret parts of `o` (a scalar, or map entries): an error about `o` must
+// not quote any of it.
+std::vector<std::string> given_secrets(const option_spec& o, std::string_view scalar, entries given) {
+  std::vector<std::string> out;
+  switch (o.secret) {
+    case secrecy::none:
+      break;
+    case secrecy::value:
+    case secrecy::url_path:
+      out.emplace_back(scalar);
+      break;
+    case secrecy::map_values:
+    case secrecy::named_entries:
+      if (given.empty())
+        if (auto split = split_map(scalar)) given = std::move(*split);
+      for (const auto& [k, v] : given)
+        if (o.secret == secrecy::map_values || is_secret_entry(k)) out.push_back(v);
+      break;
+  }
+  return out;
+}
+
+config_error refusal(const option_spec& o, const std::string& key, const std::string& message,
+                     std::string_view scalar, const entries& given = {}) {
+  return config_error{key, scrub_secrets(message, given_secrets(o, scalar, given), 1)};
+}
+
 std::optional<config_error> assign_node(const option_spec& o, const YAML::Node& node, settings& s) {
   if (node.IsNull()) return config_error{o.key, "has no value"};
   std::optional<std::string> err;
+  std::string scalar;
+  entries given;
   switch (o.type) {
     case value_type::string_list:
       if (node.IsSequence()) {
@@ -52,32 +93,40 @@ std::optional<config_error> assign_node(const option_spec& o, const YAML::Node& 
         for (const auto& item : node) {
           if (!item.IsScalar()) return config_error{o.key, "list entries must be scalars"};
           items.push_back(item.Scalar());
+          if (auto e = expand(o.key, items.back())) return e;
         }
         err = o.assign_list(s, items);
       } else if (node.IsScalar()) {
-        err = o.assign(s, node.Scalar());
+        scalar = node.Scalar();
+        if (auto e = expand(o.key, scalar)) return e;
+        err = o.assign(s, scalar);
       } else {
         return config_error{o.key, "expected a list"};
       }
       break;
     case value_type::string_map:
       if (node.IsMap()) {
-        std::vector<std::pair<std::string, std::string>> entries;
         std::optional<config_error> flat_err;
-        flatten_map(node, "", entries, flat_err, o.key);
+        flatten_map(node, "", given, flat_err, o.key);
         if (flat_err) return flat_err;
-        err = o.assign_map(s, entries);
+        for (auto& [k, v] : given)
+          if (auto e = expand(o.key + "." + k, v)) return e;
+        err = o.assign_map(s, given);
       } else if (node.IsScalar()) {
-        err = o.assign(s, node.Scalar());  // the --set grammar: "k=v,k2=v2", or a word the option knows (`off`)
+        scalar = node.Scalar();
+        if (auto e = expand(o.key, scalar)) return e;
+        err = o.assign(s, scalar);  // the --set grammar: "k=v,k2=v2", or a word the option knows (`off`)
       } else {
         return config_error{o.key, "expected a map"};
       }
       break;
     default:
       if (!node.IsScalar()) return config_error{o.key, "expected a single value"};
-      err = o.assign(s, node.Scalar());
+      scalar = node.Scalar();
+      if (auto e = expand(o.key, scalar)) return e;
+      err = o.assign(s, scalar);
   }
-  if (err) return config_error{o.key, *err};
+  if (err) return refusal(o, o.key, *err, scalar, given);
   return std::nullopt;
 }
 
@@ -151,9 +200,13 @@ load_result apply_overrides(const std::vector<std::string>& assignments, setting
       return r;
     }
     std::string key = a.substr(0, eq), value = a.substr(eq + 1);
+    if (auto err = expand(key, value)) {
+      r.error = err;
+      return r;
+    }
     if (const auto* o = find_option(key)) {
       if (auto err = o->assign(base, value)) {
-        r.error = config_error{key, *err};
+        r.error = refusal(*o, key, *err, value);
         return r;
       }
       continue;
@@ -163,8 +216,9 @@ load_result apply_overrides(const std::vector<std::string>& assignments, setting
     for (const auto& o : option_table()) {
       if (o.type == value_type::string_map && key.size() > o.key.size() + 1 &&
           key.compare(0, o.key.size() + 1, o.key + ".") == 0) {
-        if (auto err = o.assign_map(base, {{key.substr(o.key.size() + 1), value}})) {
-          r.error = config_error{key, *err};
+        const entries entry = {{key.substr(o.key.size() + 1), value}};
+        if (auto err = o.assign_map(base, entry)) {
+          r.error = refusal(o, key, *err, "", entry);
           return r;
         }
         matched = true;
@@ -214,7 +268,7 @@ std::optional<config_error> validate(const settings& s) {
                                                 "); that would feed output back as input"};
   }
   if (!s.webhook.url.empty() && s.webhook.url.rfind("http://", 0) != 0 && s.webhook.url.rfind("https://", 0) != 0)
-    return config_error{"webhook.url", "'" + s.webhook.url + "' must start with http:// or https://"};
+    return config_error{"webhook.url", "must start with http:// or https://"};  // not quoted: it may hold a token
   if (s.webhook.backoff_initial > s.webhook.backoff_max)
     return config_error{"webhook.backoff_initial", "must not exceed webhook.backoff_max"};
   // An output record must fit the producer: the pass-through property that applies is the
@@ -263,7 +317,7 @@ load_result load(const std::optional<std::string>& path, const std::vector<std::
 std::string render_yaml(const settings& s) {
   std::string out;
   for (const auto& o : option_table()) {
-    std::string v = o.render(s);
+    std::string v = render_masked(o, s);
     switch (o.type) {
       case value_type::string_list: {
         out += o.key + ": [";
@@ -287,8 +341,7 @@ std::string render_yaml(const settings& s) {
         break;
       }
       case value_type::string:
-        // A secret is masked: only whether one is set shows.
-        out += o.key + ": \"" + (o.secret && !v.empty() ? std::string("********") : v) + "\"\n";
+        out += o.key + ": \"" + v + "\"\n";  // a secret is already masked (render_masked)
         break;
       default:
         out += o.key + ": " + v + "\n";

@@ -24,6 +24,12 @@ struct load_result {
   explicit operator bool() const { return value.has_value(); }
 };
 
+// Any value (a scalar, a list entry, a map entry's value; in YAML or after --set) may name
+// environment variables as `${NAME}`, replaced before the value is read — so that secrets need not
+// sit in the file (`kafka.librdkafka.sasl.password: ${KAFKA_PASSWORD}`). An unset variable is an
+// error naming the key; `$${` is a literal `${`. An error about a secret option (options.hpp,
+// secrecy) never quotes the value given.
+//
 // YAML text (nested maps are flattened with '.': `completion: {gap: 5m}` is `completion.gap`).
 // `origin` names the source in error messages (a file path, "<inline>").
 load_result load_yaml(const std::string& yaml_text, const std::string& origin, settings base);
@@ -38,7 +44,8 @@ std::optional<config_error> validate(const settings& s);
 // defaults → optional file → overrides → validate.
 load_result load(const std::optional<std::string>& path, const std::vector<std::string>& overrides);
 
-// The effective configuration as YAML, one flattened key per line, in table order.
+// The effective configuration as YAML, one flattened key per line, in table order; secrets are
+// shown as <redacted> (render_masked).
 std::string render_yaml(const settings& s);
 
 }  // namespace tw::config

@@ -1,6 +1,7 @@
 #include "config/options.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <limits>
 
 #include "config/values.hpp"
@@ -158,6 +159,12 @@ option_spec map_option(std::string key, Get get, std::string desc,
     for (const auto& [k, v] : get(const_cast<settings&>(s))) parts.push_back(k + "=" + v);
     return join(parts, ",");
   };
+  o.map_entries = [get](const settings& s) { return get(const_cast<settings&>(s)); };
+  return o;
+}
+
+option_spec secret(option_spec o, secrecy what) {
+  o.secret = what;
   return o;
 }
 
@@ -250,21 +257,21 @@ std::vector<option_spec> build_table() {
   t.push_back(nonempty_string_option(
       "kafka.group.id", "tracewatch", [](settings& s) -> auto& { return s.kafka.group_id; },
       "Consumer group of the input consumer, and the name under which a live run records its watermark decisions (a replay follows the decisions of this group). Run ONE instance per group: state is per process, so a second instance would split sessions (a partition another member holds keeps the watermark where its progress was, and an error says so)."));
-  t.push_back(map_option(
+  t.push_back(secret(map_option(
       "kafka.librdkafka", [](settings& s) -> auto& { return s.kafka.librdkafka; },
       "Extra librdkafka properties passed to every Kafka client (consumer and producer), e.g. "
       "`kafka.librdkafka.security.protocol: SASL_SSL`. Properties tracewatch sets itself "
       "(enable.auto.commit, enable.auto.offset.store, enable.partition.eof, group.id, bootstrap.servers) "
-      "cannot be overridden here."));
+      "cannot be overridden here."), secrecy::named_entries));
 
-  t.push_back(map_option(
+  t.push_back(secret(map_option(
       "kafka.consumer", [](settings& s) -> auto& { return s.kafka.consumer; },
       "librdkafka properties for the input consumer only (applied after kafka.librdkafka), e.g. "
-      "`session.timeout.ms`, `fetch.max.bytes`."));
-  t.push_back(map_option(
+      "`session.timeout.ms`, `fetch.max.bytes`."), secrecy::named_entries));
+  t.push_back(secret(map_option(
       "kafka.producer", [](settings& s) -> auto& { return s.kafka.producer; },
       "librdkafka properties for the output producer only (applied after kafka.librdkafka), e.g. "
-      "`linger.ms`, `compression.type`. The producer is always idempotent with acks=all."));
+      "`linger.ms`, `compression.type`. The producer is always idempotent with acks=all."), secrecy::named_entries));
 
   // --- kafka.group_commit_interval and cost (issue 8). One block: other branches add options too. ---
   t.push_back(duration_option(
@@ -486,10 +493,10 @@ std::vector<option_spec> build_table() {
                              "bounds how many completed sessions the state stage hands to the judge stage in memory at once."));
 
   // --- webhook ---
-  t.push_back(string_option("webhook.url", "", [](settings& s) -> auto& { return s.webhook.url; },
+  t.push_back(secret(string_option("webhook.url", "", [](settings& s) -> auto& { return s.webhook.url; },
                             "Optional: each failed session's summary is POSTed here (JSON) through the diagnostic "
                             "mailbox, and the response is attached to its diagnostic (docs/webhook.md). Empty: no "
-                            "webhook. http:// or https://."));
+                            "webhook. http:// or https://."), secrecy::url_path));
   t.push_back(duration_option("webhook.timeout", "5s", micros(10000), micros(600LL * 1000000),
                               "bounds how long one attempt holds the diagnostic stage",
                               [](settings& s) -> auto& { return s.webhook.timeout; },
@@ -515,8 +522,8 @@ std::vector<option_spec> build_table() {
                               "how long an open breaker waits before one trial call",
                               [](settings& s) -> auto& { return s.webhook.breaker_cooldown; },
                               "How long the open circuit breaker refuses calls before it lets one trial through."));
-  t.push_back(map_option("webhook.headers", [](settings& s) -> auto& { return s.webhook.headers; },
-                         "Extra HTTP headers sent with every webhook call (e.g. Authorization)."));
+  t.push_back(secret(map_option("webhook.headers", [](settings& s) -> auto& { return s.webhook.headers; },
+                         "Extra HTTP headers sent with every webhook call (e.g. Authorization)."), secrecy::map_values));
 
   // --- alerts ---
   t.push_back(nonempty_string_option(
@@ -534,21 +541,21 @@ std::vector<option_spec> build_table() {
                              [](settings& s) -> auto& { return s.alerts.examples; },
                              "Session ids an alert event carries as examples of what it is about."));
   // --- alerts: notifications (docs/notifications.md) ---
-  t.push_back(string_option("alerts.alertmanager.url", "", [](settings& s) -> auto& { return s.alerts.alertmanager_url; },
+  t.push_back(secret(string_option("alerts.alertmanager.url", "", [](settings& s) -> auto& { return s.alerts.alertmanager_url; },
                             "Optional: a Prometheus Alertmanager (base URL, e.g. http://alertmanager:9093) that receives "
                             "every alert event, posted to <url>/api/v2/alerts through the durable notification queue "
-                            "(docs/notifications.md). Empty: none. Live runs only."));
-  t.push_back(map_option("alerts.alertmanager.headers", [](settings& s) -> auto& { return s.alerts.alertmanager_headers; },
-                         "Extra HTTP headers sent to Alertmanager (e.g. Authorization behind a proxy)."));
+                            "(docs/notifications.md). Empty: none. Live runs only."), secrecy::url_path));
+  t.push_back(secret(map_option("alerts.alertmanager.headers", [](settings& s) -> auto& { return s.alerts.alertmanager_headers; },
+                         "Extra HTTP headers sent to Alertmanager (e.g. Authorization behind a proxy)."), secrecy::map_values));
   t.push_back(duration_option("alerts.alertmanager.resend_interval", "1m", micros(1000000), micros(3600LL * 1000000),
                               "Alertmanager forgets a firing alert that is not re-sent within its resolve_timeout (5m by default)",
                               [](settings& s) -> auto& { return s.alerts.resend_interval; },
                               "Firing alerts are re-posted to Alertmanager this often (wall clock), as Prometheus does."));
-  t.push_back(string_option("alerts.webhook.url", "", [](settings& s) -> auto& { return s.alerts.webhook_url; },
+  t.push_back(secret(string_option("alerts.webhook.url", "", [](settings& s) -> auto& { return s.alerts.webhook_url; },
                             "Optional: every alert event is POSTed here in Alertmanager's webhook payload shape "
-                            "(docs/notifications.md). Empty: none. Live runs only."));
-  t.push_back(map_option("alerts.webhook.headers", [](settings& s) -> auto& { return s.alerts.webhook_headers; },
-                         "Extra HTTP headers sent to the alert webhook (e.g. Authorization)."));
+                            "(docs/notifications.md). Empty: none. Live runs only."), secrecy::url_path));
+  t.push_back(secret(map_option("alerts.webhook.headers", [](settings& s) -> auto& { return s.alerts.webhook_headers; },
+                         "Extra HTTP headers sent to the alert webhook (e.g. Authorization)."), secrecy::map_values));
   t.push_back(string_option("alerts.webhook.receiver", "tracewatch", [](settings& s) -> auto& { return s.alerts.receiver; },
                             "The webhook message's `receiver`."));
   t.push_back(string_option("alerts.webhook.external_url", "", [](settings& s) -> auto& { return s.alerts.external_url; },
@@ -661,7 +668,7 @@ std::vector<option_spec> build_table() {
         "token comes from the environment variable named by query.token_env; when neither gives one, the query "
         "endpoints are off (they answer 403 saying so) while /, /status.json, /healthz, /readyz and /metrics still "
         "serve. Prefer the environment variable: a file holding the token must be protected like the token.");
-    o.secret = true;
+    o.secret = secrecy::value;
     o.bounds = "empty, or 16 .. 512 printable ASCII characters without spaces";
     o.bounds_reason = "a shorter token can be guessed; it travels in an HTTP header, which takes no spaces";
     auto inner = o.assign;
@@ -721,6 +728,103 @@ const option_spec* find_option(std::string_view key) {
   for (const auto& o : option_table())
     if (o.key == key) return &o;
   return nullptr;
+}
+
+bool is_secret_entry(std::string_view entry_name) {
+  std::string n;
+  for (char c : entry_name) n.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  return n.find("password") != std::string::npos || n.find("secret") != std::string::npos ||
+         n == "sasl.oauthbearer.config" || n == "ssl.key.pem";
+}
+
+namespace {
+
+// "https://hooks.example.com/services/T0/B0/XXXX" -> {"https://hooks.example.com", "/services/T0/B0/XXXX"}:
+// what may be shown, and what may carry a token. No path (or just "/"): nothing to hide.
+std::pair<std::string_view, std::string_view> split_url(std::string_view url) {
+  auto scheme = url.find("://");
+  size_t from = scheme == std::string_view::npos ? 0 : scheme + 3;
+  auto path = url.find_first_of("/?#", from);
+  if (path == std::string_view::npos) return {url, {}};
+  std::string_view rest = url.substr(path);
+  if (rest == "/") return {url, {}};
+  return {url.substr(0, path), rest};
+}
+
+}  // namespace
+
+std::string render_masked(const option_spec& o, const settings& s) {
+  const std::string masked(redacted_text);
+  switch (o.secret) {
+    case secrecy::none:
+      return o.render(s);
+    case secrecy::value: {
+      std::string v = o.render(s);
+      return v.empty() ? v : masked;
+    }
+    case secrecy::url_path: {
+      std::string v = o.render(s);
+      auto [shown, hidden] = split_url(v);
+      return hidden.empty() ? v : std::string(shown) + "/" + masked;
+    }
+    case secrecy::map_values:
+    case secrecy::named_entries: {
+      std::vector<std::string> parts;
+      for (const auto& [k, v] : o.map_entries(s))
+        parts.push_back(k + "=" + (o.secret == secrecy::map_values || is_secret_entry(k) ? masked : v));
+      return join(parts, ",");
+    }
+  }
+  return masked;
+}
+
+std::vector<std::string> secret_values(const settings& s) {
+  std::vector<std::string> out;
+  auto add = [&](std::string v) {
+    if (!v.empty()) out.push_back(std::move(v));
+  };
+  for (const auto& o : option_table()) {
+    switch (o.secret) {
+      case secrecy::none:
+        break;
+      case secrecy::value:
+        add(o.render(s));
+        break;
+      case secrecy::url_path: {
+        std::string v = o.render(s);
+        auto [shown, hidden] = split_url(v);
+        if (!hidden.empty()) {
+          add(v);
+          add(std::string(hidden));
+        }
+        break;
+      }
+      case secrecy::map_values:
+      case secrecy::named_entries:
+        for (const auto& [k, v] : o.map_entries(s)) {
+          if (o.secret == secrecy::named_entries && !is_secret_entry(k)) continue;
+          add(v);
+          // "Bearer <token>", "Basic <credentials>": the credential may be quoted without its scheme.
+          if (auto space = v.find(' '); o.secret == secrecy::map_values && space != std::string::npos)
+            add(std::string(trim(std::string_view(v).substr(space + 1))));
+        }
+        break;
+    }
+  }
+  return out;
+}
+
+std::string scrub_secrets(std::string text, const std::vector<std::string>& secrets, size_t min_bytes) {
+  // Longest first: a secret URL goes whole before its path is looked for.
+  std::vector<const std::string*> order;
+  for (const auto& v : secrets)
+    if (!v.empty() && v.size() >= min_bytes) order.push_back(&v);
+  std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return a->size() > b->size(); });
+  for (const auto* v : order) {
+    for (size_t at = text.find(*v); at != std::string::npos; at = text.find(*v, at + redacted_text.size()))
+      text.replace(at, v->size(), redacted_text);
+  }
+  return text;
 }
 
 settings defaults() {

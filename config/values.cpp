@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 
 namespace tw::config {
@@ -170,6 +171,42 @@ std::string closest_name(std::string_view word, const std::vector<std::string_vi
     }
   }
   return best;
+}
+
+std::optional<std::string> expand_environment(std::string_view text, env_lookup lookup, std::string& missing) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    if (text.compare(i, 3, "$${") == 0) {
+      out += "${";
+      i += 3;
+      continue;
+    }
+    if (text.compare(i, 2, "${") == 0) {
+      const size_t close = text.find('}', i + 2);
+      const std::string_view name = close == std::string_view::npos ? std::string_view() : text.substr(i + 2, close - i - 2);
+      bool is_name = !name.empty() && !std::isdigit(static_cast<unsigned char>(name.front()));
+      for (char c : name) is_name = is_name && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+      if (is_name) {
+        auto v = lookup(std::string(name));
+        if (!v) {
+          missing = std::string(name);
+          return std::nullopt;
+        }
+        out += *v;
+        i = close + 1;
+        continue;
+      }
+    }
+    out += text[i++];
+  }
+  return out;
+}
+
+std::optional<std::string> process_environment(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  if (!v) return std::nullopt;
+  return std::string(v);
 }
 
 std::string join(const std::vector<std::string>& parts, std::string_view sep) {

@@ -30,6 +30,15 @@ std::vector<std::string> split_list(std::string_view text);
 std::optional<std::vector<std::pair<std::string, std::string>>> split_map(std::string_view text);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 
+// `text` with every `${NAME}` (NAME: a letter or '_', then letters, digits, '_') replaced by the
+// value `lookup(NAME)` gives, so that a secret can come from the environment instead of the file;
+// `$${` stands for a literal `${`, and any other `$` is kept. nullopt when a variable is not set,
+// with its name in `missing`.
+using env_lookup = std::optional<std::string> (*)(const std::string& name);
+std::optional<std::string> expand_environment(std::string_view text, env_lookup lookup, std::string& missing);
+// The process environment (getenv).
+std::optional<std::string> process_environment(const std::string& name);
+
 // "host:port" or "[v6 address]:port", port 0..65535 (0: any free port). nullopt when malformed.
 struct host_port {
   std::string host;

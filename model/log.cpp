@@ -19,6 +19,8 @@ std::atomic<bool> json{false};
 std::atomic<bool> observed{false};
 std::mutex observer_mutex;
 observer current_observer;  // guarded by observer_mutex
+// Read by every logging thread, replaced rarely (at start, in tests): an atomically swapped pointer.
+std::shared_ptr<const filter> current_filter;  // std::atomic_load / std::atomic_store only
 
 spdlog::logger& sink() {
   // stderr, unbuffered; the pattern is only the message: the line is formatted here.
@@ -75,10 +77,32 @@ void set_observer(observer o) {
   current_observer = std::move(o);
 }
 
+void set_filter(filter f) {
+  std::atomic_store(&current_filter, f ? std::make_shared<const filter>(std::move(f)) : std::shared_ptr<const filter>());
+}
+
+std::string filtered(std::string_view key, std::string_view text) {
+  auto f = std::atomic_load(&current_filter);
+  if (f)
+    if (auto changed = (*f)(key, text)) return std::move(*changed);
+  return std::string(text);
+}
+
 bool enabled(level l) { return static_cast<int>(l) >= min_level.load(std::memory_order_relaxed) && l != level::off; }
 
 void write(level l, std::string_view msg, std::initializer_list<field> fields) {
   if (!enabled(l)) return;
+  const auto flt = std::atomic_load(&current_filter);
+  std::optional<std::string> changed_msg;
+  if (flt) changed_msg = (*flt)("msg", msg);
+  if (changed_msg) msg = *changed_msg;
+  // A field's value as the filter lets it through (a field of an integer, a boolean: as it is).
+  std::optional<std::string> changed;
+  auto value_of = [&](const field& fl) -> const std::string& {
+    changed.reset();
+    if (flt && fl.quoted) changed = (*flt)(fl.key, fl.value);
+    return changed ? *changed : fl.value;
+  };
   std::string line;
   line.reserve(128);
   if (json) {
@@ -88,7 +112,7 @@ void write(level l, std::string_view msg, std::initializer_list<field> fields) {
       line += ',';
       append_json_string(line, f.key);
       line += ':';
-      if (f.quoted) append_json_string(line, f.value);
+      if (f.quoted) append_json_string(line, value_of(f));
       else line += f.value;
     }
     line += '}';
@@ -99,9 +123,10 @@ void write(level l, std::string_view msg, std::initializer_list<field> fields) {
       line += ' ';
       line += f.key;
       line += '=';
-      bool needs_quotes = f.quoted && (f.value.empty() || f.value.find_first_of(" \"=\\\n\t") != std::string::npos);
-      if (needs_quotes) append_json_string(line, f.value);
-      else line += f.value;
+      const std::string& v = value_of(f);
+      bool needs_quotes = f.quoted && (v.empty() || v.find_first_of(" \"=\\\n\t") != std::string::npos);
+      if (needs_quotes) append_json_string(line, v);
+      else line += v;
     }
   }
   sink().log(spdlog::level::info, line);

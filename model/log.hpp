@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +34,16 @@ struct field {
 void configure(std::string_view level_name, std::string_view format);
 bool enabled(level l);
 void write(level l, std::string_view msg, std::initializer_list<field> fields = {});
+
+// What every text passes on its way into a line: app/ installs one that masks secrets and
+// personal data (docs/privacy.md). Called with the message (key "msg") and with each quoted field's
+// key and value; returns the text to write instead, or nullopt to keep it as it is. Runs on the
+// logging thread, any thread: it must be thread-safe and must not log. Null removes it.
+using filter = std::function<std::optional<std::string>(std::string_view key, std::string_view text)>;
+void set_filter(filter f);
+// `text` as the filter would let it into a line: for text printed outside the log (an error on
+// stderr before the log is set up, a summary on stdout).
+std::string filtered(std::string_view key, std::string_view text);
 
 // A seam for tests: while set, every line written (after the level filter) is also handed to
 // `observer`, on the writing thread, with its level and message. Null stops it.

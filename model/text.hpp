@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,12 @@ std::string squeeze_whitespace(std::string_view s);
 // Appends `s` as a JSON string literal, quotes included (RFC 8259 escaping; UTF-8 passes
 // through unchanged).
 void append_json_string(std::string& out, std::string_view s);
+
+// Base64, standard alphabet with padding (RFC 4648 §4).
+std::string base64_encode(std::string_view bytes);
+// Reads the standard and the URL-safe alphabet (RFC 4648 §5), with or without padding; nullopt for
+// any other character, or a length no encoding gives.
+std::optional<std::string> base64_decode(std::string_view text);
 
 // A stable 64-bit hash (FNV-1a). Stable across builds and platforms: used in on-disk keys and for
 // routing, so it must never change.

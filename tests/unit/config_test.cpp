@@ -2,7 +2,9 @@
 // parse, bad values are refused naming the key, and docs/configuration.md is up to date.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -287,9 +289,9 @@ TEST_CASE("query.token is a secret: config show masks it, and a bad one is refus
   CHECK(r.value->query.token == token);
   const std::string shown = render_yaml(*r.value);
   CHECK(shown.find(token) == std::string::npos);
-  CHECK(shown.find("query.token: \"********\"") != std::string::npos);
+  CHECK(shown.find("query.token: \"<redacted>\"") != std::string::npos);
   CHECK(render_yaml(defaults()).find("query.token: \"\"") != std::string::npos);  // none set: says so
-  CHECK(find_option("query.token")->secret);
+  CHECK(find_option("query.token")->secret == secrecy::value);
   for (const char* bad : {"short-token", "has a space in the middle of it", "tab\there-and-more-than-sixteen"}) {
     INFO(bad);
     auto refused = apply_overrides({std::string("query.token=") + bad}, defaults());
@@ -308,4 +310,153 @@ TEST_CASE("query.retention: 7 days by default, 0 keeps nothing, more than a year
   auto too_long = apply_overrides({"query.retention=400d"}, defaults());
   REQUIRE(too_long.error);
   CHECK(too_long.error->key == "query.retention");
+}
+
+// --- secrets (docs/configuration.md, "Secret"; docs/privacy.md) ---
+
+namespace {
+
+// A value for every secret part of every secret option, each unique, and the YAML that sets them.
+struct planted {
+  std::vector<std::string> secrets;
+  std::vector<std::string> quotes;  // per secret: a line a library's error might print with it
+  std::string yaml;
+};
+
+planted plant_secrets() {
+  planted p;
+  int n = 0;
+  auto secret = [&] { return "s3cr3t-" + std::to_string(++n) + "-Zq9xWv7Ku2"; };
+  for (const auto& o : option_table()) {
+    switch (o.secret) {
+      case secrecy::none:
+        break;
+      case secrecy::value:
+        p.secrets.push_back(secret());
+        p.quotes.push_back("bad key " + p.secrets.back());
+        p.yaml += o.key + ": \"" + p.secrets.back() + "\"\n";
+        break;
+      case secrecy::url_path:
+        p.secrets.push_back(secret());
+        p.quotes.push_back("POST https://hooks.example.com/services/" + p.secrets.back() + "/api: refused");
+        p.yaml += o.key + ": \"https://hooks.example.com/services/" + p.secrets.back() + "\"\n";
+        break;
+      case secrecy::map_values:
+        p.secrets.push_back(secret());
+        p.quotes.push_back("token " + p.secrets.back() + " refused (Authorization: Bearer " + p.secrets.back() + ")");
+        p.yaml += o.key + ":\n  Authorization: \"Bearer " + p.secrets.back() + "\"\n";
+        break;
+      case secrecy::named_entries:
+        p.secrets.push_back(secret());
+        p.quotes.push_back("Invalid value \"" + p.secrets.back() + "\" for sasl.password");
+        p.yaml += o.key + ":\n  sasl.password: \"" + p.secrets.back() + "\"\n";
+        p.secrets.push_back(secret());
+        p.quotes.push_back("key password " + p.secrets.back());
+        p.yaml += "  ssl.key.password: \"" + p.secrets.back() + "\"\n  security.protocol: SASL_SSL\n";
+        break;
+    }
+  }
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("the credentials among the options are marked secret in the table") {
+  const std::map<std::string, secrecy> expected = {
+      {"kafka.librdkafka", secrecy::named_entries},     {"kafka.consumer", secrecy::named_entries},
+      {"kafka.producer", secrecy::named_entries},       {"webhook.url", secrecy::url_path},
+      {"webhook.headers", secrecy::map_values},         {"alerts.alertmanager.url", secrecy::url_path},
+      {"alerts.alertmanager.headers", secrecy::map_values}, {"alerts.webhook.url", secrecy::url_path},
+      {"alerts.webhook.headers", secrecy::map_values}, {"query.token", secrecy::value}};
+  for (const auto& o : option_table()) {
+    INFO(o.key);
+    auto it = expected.find(o.key);
+    CHECK(o.secret == (it == expected.end() ? secrecy::none : it->second));
+  }
+  for (const char* name : {"sasl.password", "ssl.key.password", "ssl.keystore.password", "sasl.oauthbearer.client.secret",
+                           "sasl.oauthbearer.config", "ssl.key.pem", "SASL.PASSWORD"})
+    CHECK(is_secret_entry(name));
+  for (const char* name : {"security.protocol", "sasl.username", "sasl.mechanisms", "ssl.ca.location", "ssl.certificate.pem"})
+    CHECK_FALSE(is_secret_entry(name));
+}
+
+TEST_CASE("config show renders every secret as <redacted> and everything else as it is") {
+  auto p = plant_secrets();
+  auto r = load_yaml(p.yaml, "<t>", defaults());
+  INFO(p.yaml);
+  REQUIRE(r);
+  const std::string shown = render_yaml(*r.value);
+  for (const auto& s : p.secrets) CHECK(shown.find(s) == std::string::npos);
+  CHECK_THAT(shown, Catch::Contains("webhook.url: \"https://hooks.example.com/<redacted>\""));
+  CHECK_THAT(shown, Catch::Contains("  \"sasl.password\": \"<redacted>\""));
+  CHECK_THAT(shown, Catch::Contains("  \"security.protocol\": \"SASL_SSL\""));
+  // A URL without a path hides nothing; an unset secret shows empty.
+  auto plain = apply_overrides({"alerts.alertmanager.url=http://alertmanager:9093"}, defaults());
+  REQUIRE(plain);
+  CHECK_THAT(render_yaml(*plain.value), Catch::Contains("alerts.alertmanager.url: \"http://alertmanager:9093\""));
+}
+
+TEST_CASE("secret_values lists what the settings hold, and scrub_secrets cuts it out of any text") {
+  auto p = plant_secrets();
+  auto r = load_yaml(p.yaml, "<t>", defaults());
+  REQUIRE(r);
+  const auto values = secret_values(*r.value);
+  // Each as a library's error might quote it: a password alone, a header's credential, a URL.
+  for (size_t i = 0; i < p.secrets.size(); ++i) {
+    const std::string& s = p.secrets[i];
+    INFO(p.quotes[i]);
+    const std::string scrubbed = scrub_secrets(p.quotes[i], values);
+    CHECK(scrubbed.find(s) == std::string::npos);
+    CHECK_THAT(scrubbed, Catch::Contains("<redacted>"));
+  }
+  // Too short to scrub from free text without mangling it: kept (config show still masks it).
+  CHECK(scrub_secrets("abc in a line", {"abc"}) == "abc in a line");
+}
+
+TEST_CASE("an error about a secret option never quotes the value given") {
+  struct row {
+    const char* why;
+    std::vector<std::string> overrides;
+    const char* key;
+    const char* secret;
+  };
+  const row rows[] = {
+      {"a webhook URL that is not http", {"webhook.url=ftp://x/T0/B0/Zq9xWv7Ku2"}, "webhook.url", "Zq9xWv7Ku2"},
+  };
+  for (const auto& r : rows) {
+    INFO(r.why);
+    auto res = load(std::nullopt, r.overrides);
+    REQUIRE_FALSE(res);
+    CHECK(res.error->key == r.key);
+    CHECK(res.error->to_string().find(r.secret) == std::string::npos);
+  }
+}
+
+TEST_CASE("any value may come from the environment as ${NAME}") {
+  setenv("TW_TEST_KAFKA_PASSWORD", "from-the-env", 1);
+  setenv("TW_TEST_GAP", "90s", 1);
+  unsetenv("TW_TEST_UNSET");
+  auto yaml = load_yaml(
+      "kafka:\n  librdkafka:\n    sasl.password: ${TW_TEST_KAFKA_PASSWORD}\ncompletion.gap: ${TW_TEST_GAP}\n"
+      "topics.input: [\"in-${TW_TEST_GAP}\"]\n",
+      "<t>", defaults());
+  REQUIRE(yaml);
+  CHECK(yaml.value->kafka.librdkafka.at("sasl.password") == "from-the-env");
+  CHECK(yaml.value->completion.gap == 90s);
+  CHECK(yaml.value->topics.input == std::vector<std::string>{"in-90s"});
+  auto set = apply_overrides({"webhook.headers.Authorization=Bearer ${TW_TEST_KAFKA_PASSWORD}-and-more",
+                              "kafka.group.id=g-$${literal}-$x"},
+                             defaults());
+  REQUIRE(set);
+  CHECK(set.value->webhook.headers.at("Authorization") == "Bearer from-the-env-and-more");
+  CHECK(set.value->kafka.group_id == "g-${literal}-$x");
+
+  auto unset = load_yaml("webhook.url: ${TW_TEST_UNSET}\n", "<t>", defaults());
+  REQUIRE_FALSE(unset);
+  CHECK(unset.error->key == "webhook.url");
+  CHECK_THAT(unset.error->message, Catch::Contains("environment variable TW_TEST_UNSET is not set"));
+
+  std::string missing;
+  CHECK(expand_environment("no references, $ and ${ alone", process_environment, missing) ==
+        std::string("no references, $ and ${ alone"));
 }

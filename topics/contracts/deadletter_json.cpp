@@ -9,33 +9,6 @@
 namespace tw {
 namespace {
 
-std::string base64(std::string_view in) {
-  static constexpr char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += table[n >> 18];
-    out += table[(n >> 12) & 63];
-    out += table[(n >> 6) & 63];
-    out += table[n & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t n = uint8_t(in[i]) << 16;
-    out += table[n >> 18];
-    out += table[(n >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += table[n >> 18];
-    out += table[(n >> 12) & 63];
-    out += table[(n >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
 // Bytes `c` takes inside a JSON string as nlohmann writes it (UTF-8 passes through unescaped).
 size_t escaped_size(unsigned char c) {
   switch (c) {
@@ -86,7 +59,7 @@ std::string encode_deadletter_json(const rejected_event& r, const record_positio
   constexpr size_t note_room = 96;
   const std::string detail = excerpt(to_valid_utf8(r.detail), bounds::max_message_bytes - note_room);
   const bool utf8 = is_valid_utf8(r.payload);
-  std::string whole = dump(document(r, source, detail, utf8, utf8 ? r.payload : base64(r.payload)));
+  std::string whole = dump(document(r, source, detail, utf8, utf8 ? r.payload : base64_encode(r.payload)));
   if (whole.size() <= max_bytes) return whole;
 
   // Too large to deliver: keep as much of the payload as fits, and say so.
@@ -101,7 +74,7 @@ std::string encode_deadletter_json(const rejected_event& r, const record_positio
     payload = r.payload.substr(0, kept) + "\xE2\x80\xA6";
   } else {
     kept = std::min(r.payload.size(), room / 4 * 3);
-    payload = base64(std::string_view(r.payload).substr(0, kept));
+    payload = base64_encode(std::string_view(r.payload).substr(0, kept));
   }
   const std::string cut_detail =
       detail + " (payload: its first " + std::to_string(kept) + " of " + std::to_string(r.payload.size()) + " bytes)";

@@ -289,15 +289,6 @@ int hex_value(char c) {
   return -1;
 }
 
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+' || c == '-') return 62;  // standard and URL-safe alphabets
-  if (c == '/' || c == '_') return 63;
-  return -1;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -534,26 +525,12 @@ std::optional<std::string> normalize_otlp_id(std::string_view text, size_t bytes
     }
   } else if (text.size() == (bytes + 2) / 3 * 4) {
     // base64 with padding, as protobuf's JSON mapping writes bytes fields.
-    uint32_t acc = 0;
-    int bits = 0;
-    size_t decoded = 0;
-    size_t i = 0;
-    for (; i < text.size() && text[i] != '='; ++i) {
-      int v = base64_value(text[i]);
-      if (v < 0) return std::nullopt;
-      acc = (acc << 6) | static_cast<uint32_t>(v);
-      bits += 6;
-      if (bits >= 8) {
-        bits -= 8;
-        const unsigned byte = (acc >> bits) & 0xFF;
-        hex.push_back(digits[byte >> 4]);
-        hex.push_back(digits[byte & 0xF]);
-        ++decoded;
-      }
+    auto raw = base64_decode(text);
+    if (!raw || raw->size() != bytes) return std::nullopt;
+    for (unsigned char byte : *raw) {
+      hex.push_back(digits[byte >> 4]);
+      hex.push_back(digits[byte & 0xF]);
     }
-    for (; i < text.size(); ++i)
-      if (text[i] != '=') return std::nullopt;
-    if (decoded != bytes) return std::nullopt;
   } else {
     return std::nullopt;
   }
