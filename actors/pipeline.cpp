@@ -2,17 +2,20 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <map>
 #include <numeric>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "actors/stages.hpp"
 #include "alerts/alert_rules.hpp"
 #include "config/values.hpp"
 #include "model/log.hpp"
+#include "privacy/redactor.hpp"
 #include "topics/kafka/input_consumer.hpp"
 #include "topics/kafka/output_producer.hpp"
 #include "topics/kafka/range_reader.hpp"
@@ -77,6 +80,27 @@ importer_config importer_config_from(const config::settings& s) {
 // kafka.librdkafka for every client, then the client kind's own section on top.
 }  // namespace
 
+namespace {
+
+// PII redaction of what leaves (docs/privacy.md): nullptr when privacy.redact is off. The
+// configuration was checked when it was loaded (app/config_support.cpp), so a pattern that does
+// not compile cannot reach here; should one, it is a programming error, not silence.
+std::shared_ptr<const privacy::redactor> redactor_of(const config::settings& s) {
+  std::string error;
+  auto r = privacy::redactor_from(s, error);
+  if (!error.empty()) throw std::invalid_argument(error);
+  return r;
+}
+
+// A webhook or notification body as it leaves: redacted as a document.
+std::function<std::string(const std::string&)> body_filter_of(const config::settings& s) {
+  auto r = redactor_of(s);
+  if (!r) return {};
+  return [r](const std::string& body) { return r->document(body); };
+}
+
+}  // namespace
+
 std::optional<webhook::webhook_settings> webhook_settings_from(const config::settings& s) {
   if (s.webhook.url.empty()) return std::nullopt;
   webhook::webhook_settings w;
@@ -89,6 +113,7 @@ std::optional<webhook::webhook_settings> webhook_settings_from(const config::set
   w.breaker_failures = static_cast<int>(s.webhook.breaker_failures);
   w.breaker_cooldown = s.webhook.breaker_cooldown;
   w.headers = s.webhook.headers;
+  w.body_filter = body_filter_of(s);
   return w;
 }
 
@@ -134,6 +159,7 @@ std::optional<alertmanager::notifier_settings> notifier_settings_from(const conf
   n.payload.receiver = a.receiver;
   n.payload.external_url = a.external_url;
   n.payload.generator_url = a.generator_url;
+  n.delivery.body_filter = body_filter_of(s);
   return n;
 }
 
@@ -174,6 +200,15 @@ struct pipeline::impl : kafka::rebalance_listener {
   std::unique_ptr<state::results_reader> results;
   std::atomic<const state::results_reader*> opened_results{nullptr};  // `results` once the store is open
   std::shared_ptr<record_writer> writer;
+  // What the output stage writes through: `writer`, or a filtering_writer that redacts each key
+  // and payload when privacy.redact is on (docs/privacy.md).
+  std::shared_ptr<record_writer> redacted(std::shared_ptr<record_writer> w) const {
+    auto r = redactor_of(settings);
+    if (!r) return w;
+    return std::make_shared<filtering_writer>(
+        std::move(w), [r](const std::string& key) { return r->identifier(key); },
+        [r](const std::string& payload) { return r->document(payload); });
+  }
   // Declared before the actor handles: handles must be released before the system goes away.
   std::unique_ptr<caf::actor_system_config> system_config;
   std::unique_ptr<caf::actor_system> system;
@@ -239,7 +274,7 @@ struct pipeline::impl : kafka::rebalance_listener {
     system_config->set("scheduler.policy", caf::atom("sharing"));
     system_config->set("logger.verbosity", caf::atom("quiet"));
     system = std::make_unique<caf::actor_system>(*system_config);
-    output = system->spawn<caf::detached>(output_actor, store, writer, &clk,
+    output = system->spawn<caf::detached>(output_actor, store, redacted(writer), &clk,
                                           live ? duration(std::chrono::seconds(10)) : duration::max(),
                                           output_stage_config_from(settings), shared);
     diagnostic = system->spawn<caf::detached>(diagnostic_actor, output, store, diagnostic_config_from(settings, rules, live),

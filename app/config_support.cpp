@@ -7,6 +7,7 @@
 #include "actors/pipeline.hpp"
 #include "judge/judge.hpp"
 #include "model/log.hpp"
+#include "privacy/redactor.hpp"
 
 namespace tw::app {
 
@@ -63,6 +64,11 @@ std::optional<config::settings> load_settings(const config_source& src, const st
     report(*err, &*r.value);
     return std::nullopt;
   }
+  // The operator's redaction patterns must compile (privacy.patterns names the one that does not).
+  if (std::string err; !privacy::redactor_from(*r.value, err) && !err.empty()) {
+    report(err, &*r.value);
+    return std::nullopt;
+  }
   return std::move(r.value);
 }
 
@@ -70,10 +76,15 @@ void configure_logging(const config::settings& s) {
   log::configure(s.log.level, s.log.format);
   // Every line is scrubbed of the secrets the configuration holds (config/options.hpp, secrecy):
   // a library's error that quotes a URL or a property value must not print it.
+  // With privacy.redact, personal data too (docs/privacy.md): each field as the member of that
+  // name would be in a document (an id is hashed, a text excerpt masked).
   auto secrets = std::make_shared<const std::vector<std::string>>(config::secret_values(s));
-  log::set_filter([secrets](std::string_view, std::string_view text) -> std::optional<std::string> {
-    if (secrets->empty()) return std::nullopt;
-    std::string out = config::scrub_secrets(std::string(text), *secrets);
+  std::string error;
+  std::shared_ptr<const privacy::redactor> redactor = privacy::redactor_from(s, error);  // checked at load
+  log::set_filter([secrets, redactor](std::string_view key, std::string_view text) -> std::optional<std::string> {
+    if (secrets->empty() && !redactor) return std::nullopt;
+    std::string out = secrets->empty() ? std::string(text) : config::scrub_secrets(std::string(text), *secrets);
+    if (redactor) out = redactor->named(key, out);
     if (out == text) return std::nullopt;
     return out;
   });

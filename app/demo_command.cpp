@@ -47,6 +47,10 @@ const std::vector<std::string> demo_defaults = {
     "completion.gap=10s",           "completion.settle_delay=1s", "time.max_out_of_orderness=1s",
     "time.idle_timeout=3s",         "resolve.pending_timeout=15s", "pipeline.tick_interval=250ms",
     "pipeline.batch_max_wait=10ms", "log.level=warn",
+    // Personal data is redacted in all the demo writes (docs/privacy.md): the callers' phone
+    // numbers become keyed hashes, the same for the same caller. The key is the demo's own, not
+    // a secret; a deployment sets privacy.hash_key from its environment.
+    "privacy.redact=true", "privacy.mode=hash", "privacy.fields=date_of_birth", "privacy.hash_key=tracewatch-demo-key",
 };
 
 struct shared_plans {

@@ -248,6 +248,8 @@ std::optional<config_error> validate(const settings& s) {
                                   std::string(k == "group.id" || k == "bootstrap.servers"
                                                   ? "; use kafka." + k + " instead"
                                                   : "; offsets are stored with the state")};
+  if (s.privacy.redact && s.privacy.hash_key.empty())
+    return config_error{"privacy.hash_key", "is required when privacy.redact is on (identifiers are hashed with it)"};
   if (s.completion.settle_delay >= s.completion.gap)
     return config_error{"completion.settle_delay", "must be shorter than completion.gap (" +
                                                        format_duration(s.completion.gap) + ")"};

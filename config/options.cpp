@@ -695,6 +695,57 @@ std::vector<option_spec> build_table() {
       "(docs/architecture.md, \"Query results and retention\"). It costs disk: about the size of the sessions topic over this much time. "
       "0: nothing is kept and the session and verdict queries find nothing."));
 
+  // --- privacy: personal data in what leaves the process (docs/privacy.md) ---
+  t.push_back(bool_option("privacy.redact", "false", [](settings& s) -> auto& { return s.privacy.redact; },
+                          "Redact personal data in everything that leaves the process: the records on every output "
+                          "topic and their keys, the webhook and alert notification bodies, the query answers and "
+                          "the log. What is found (privacy.builtin_patterns, privacy.patterns) and whole field values "
+                          "(privacy.fields) are replaced as privacy.mode says; identifiers are always hashed with "
+                          "privacy.hash_key, so that distinct sessions stay distinct. State (RocksDB) keeps what came "
+                          "in. On in the demo."));
+  t.push_back(string_option("privacy.mode", "mask", [](settings& s) -> auto& { return s.privacy.mode; },
+                            "mask: what is found becomes its kind (`[phone]`); hash: its kind and a keyed hash of it "
+                            "(`[phone:1f0c6a2e9b7d4c35]`), so that the same caller stays recognisable across "
+                            "messages and runs with the same privacy.hash_key.",
+                            {"mask", "hash"}));
+  {
+    auto o = list_option("privacy.builtin_patterns", "phone,email,card", true,
+                         [](settings& s) -> auto& { return s.privacy.builtin_patterns; },
+                         "The built-in detectors to apply: phone (international and national forms, at least 7 "
+                         "digits), email, card (13 to 19 digits that pass the Luhn check). Empty: none.");
+    auto inner = o.assign_list;
+    auto checked = [inner](settings& s, const std::vector<std::string>& items) -> std::optional<std::string> {
+      for (const auto& i : items)
+        if (i != "phone" && i != "email" && i != "card") return "'" + i + "' is not one of: phone, email, card";
+      return inner(s, items);
+    };
+    o.assign_list = checked;
+    o.assign = [checked](settings& s, std::string_view text) { return checked(s, split_list(text)); };
+    o.bounds = "each of phone, email, card";
+    t.push_back(std::move(o));
+  }
+  t.push_back(map_option(
+      "privacy.patterns", [](settings& s) -> auto& { return s.privacy.patterns; },
+      "The operator's own detectors: name -> RE2 regular expression (e.g. `member_id: 'M-[0-9]{8}'`). A match "
+      "becomes `[name]` (or `[name:hash]`). A pattern that does not compile, or matches the empty text, stops the "
+      "start naming it.",
+      [](const std::string& k, const std::string&) -> std::optional<std::string> {
+        for (char c : k)
+          if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+            return std::string("a pattern's name is lower-case letters, digits and '_'");
+        return std::nullopt;
+      }));
+  t.push_back(list_option("privacy.fields", "", true, [](settings& s) -> auto& { return s.privacy.fields; },
+                          "Field paths whose whole value is personal, matched on the end of the dotted path of a "
+                          "member in any output document (e.g. `user_id`, `metadata.caller`): the value becomes "
+                          "`[user_id]` (or `[user_id:hash]`)."));
+  t.push_back(secret(string_option("privacy.hash_key", "", [](settings& s) -> auto& { return s.privacy.hash_key; },
+                                   "The key of the keyed hash (HMAC-SHA256) behind hash tokens and hashed "
+                                   "identifiers. Required when privacy.redact is on; keep it stable, or the same "
+                                   "caller hashes differently from then on. Best given from the environment: "
+                                   "`privacy.hash_key: ${TRACEWATCH_HASH_KEY}`."),
+                     secrecy::value));
+
   // --- log ---
   t.push_back(string_option("log.level", "info", [](settings& s) -> auto& { return s.log.level; },
                             "Least severe log level written to stderr.",

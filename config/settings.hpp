@@ -151,6 +151,16 @@ struct query_settings {
   micros retention{0};    // query.retention: results are kept this long (event time) past closed_at; 0: none
 };
 
+// privacy.*: redaction of personal data in everything that leaves the process (docs/privacy.md).
+struct privacy_settings {
+  bool redact = false;                                           // privacy.redact
+  std::string mode = "mask";                                     // privacy.mode: mask | hash
+  std::vector<std::string> builtin_patterns{"phone", "email", "card"};  // privacy.builtin_patterns
+  std::map<std::string, std::string> patterns;                   // privacy.patterns: name -> RE2 expression
+  std::vector<std::string> fields;                               // privacy.fields: field paths
+  std::string hash_key;                                          // privacy.hash_key (secret)
+};
+
 // One row of cost.prices: US dollars per million tokens.
 struct model_price {
   double input_per_mtok = 0;
@@ -184,6 +194,7 @@ struct settings {
   output_settings output;
   http_settings http;
   query_settings query;
+  privacy_settings privacy;
   cost_settings cost;
   log_settings log;
 };

@@ -6,6 +6,7 @@
 #include "http/metrics.hpp"
 #include "http/query_endpoints.hpp"
 #include "http/status_page.hpp"
+#include "privacy/redactor.hpp"
 #include "model/log.hpp"
 
 namespace tw::http {
@@ -53,8 +54,15 @@ std::unique_ptr<server> start_ops_server(const config::settings& s, const pipeli
       server_settings{s.http.listen_host, s.http.listen_port, static_cast<size_t>(s.http.threads)});
   const auto health = health_settings_from(s);
   add_ops_endpoints(*srv, v, health, clk);
-  add_status_endpoints(*srv, v, status_settings{health, token.token.has_value(), s.query.retention, clk.now()}, clk);
-  add_query_endpoints(*srv, v, query_endpoint_settings{token.token, s.query.retention});
+  std::string privacy_error;
+  auto redactor = privacy::redactor_from(s, privacy_error);
+  if (!privacy_error.empty()) {
+    error = privacy_error;
+    return nullptr;
+  }
+  add_status_endpoints(*srv, v, status_settings{health, token.token.has_value(), s.query.retention, clk.now(), redactor},
+                       clk);
+  add_query_endpoints(*srv, v, query_endpoint_settings{token.token, s.query.retention, redactor});
   if (auto err = srv->start()) {
     error = "http.listen: " + *err;
     return nullptr;

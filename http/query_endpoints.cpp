@@ -81,7 +81,11 @@ handler guarded(const pipeline_view& v, const query_endpoint_settings& s, F f) {
     const state::results_reader* results = v.results();
     if (!results) return fail(503, "the state directory is not open yet");
     try {
-      return f(r, *results, current_horizon(v, s.retention));
+      response res = f(r, *results, current_horizon(v, s.retention));
+      // What the state kept is what came in; what leaves is redacted. Sessions are still looked
+      // up by the id that came in (docs/privacy.md).
+      if (s.redactor && res.status == 200) res.body = s.redactor->document(res.body);
+      return res;
     } catch (const std::runtime_error& e) {
       // A stored result that does not decode: corruption, which the operator must hear of.
       return fail(500, std::string("a stored result could not be read: ") + e.what());

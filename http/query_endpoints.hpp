@@ -23,6 +23,7 @@
 #include "http/pipeline_view.hpp"
 #include "http/query_auth.hpp"
 #include "http/server.hpp"
+#include "privacy/redactor.hpp"
 #include "model/time.hpp"
 
 namespace tw::http {
@@ -30,6 +31,8 @@ namespace tw::http {
 struct query_endpoint_settings {
   std::optional<query_token> token;  // none: the endpoints answer 403
   duration retention{0};             // query.retention; 0: nothing is kept
+  // PII redaction of every answer (privacy.redact, docs/privacy.md); nullptr: answers as kept.
+  std::shared_ptr<const privacy::redactor> redactor;
 };
 
 inline constexpr size_t verdicts_default_limit = 50;

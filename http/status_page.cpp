@@ -122,6 +122,7 @@ void add_status_endpoints(server& srv, const pipeline_view& v, status_settings s
     r.headers.emplace_back("Cache-Control", "no-store");
     try {
       r.body = payloads::status(collect_status(v, s, *rates, clk.now()));
+      if (s.redactor) r.body = s.redactor->document(r.body);
     } catch (const std::runtime_error& e) {  // a stored firing alert that does not decode
       r.status = 500;
       r.body = payloads::error(std::string("a stored result could not be read: ") + e.what());

@@ -22,6 +22,7 @@
 #include "http/pipeline_view.hpp"
 #include "http/server.hpp"
 #include "model/clock.hpp"
+#include "privacy/redactor.hpp"
 
 namespace tw::http {
 
@@ -46,6 +47,8 @@ struct status_settings {
   bool queries_enabled = false;  // a query token is configured
   duration retention{0};         // query.retention
   wall_time started;             // when the process started serving (uptime)
+  // PII redaction (privacy.redact): the alerts firing carry labels and example session ids.
+  std::shared_ptr<const privacy::redactor> redactor;
 };
 
 // What /status.json says now.

@@ -13,6 +13,8 @@ packages=(
   # libraries (DESIGN.md §11)
   libcaf-dev librdkafka-dev librocksdb-dev nlohmann-json3-dev catch2
   libsimdjson-dev libre2-dev libyaml-cpp-dev libcpp-httplib-dev libspdlog-dev libcli11-dev
+  # the keyed hash of PII redaction is HMAC-SHA256 from libcrypto (privacy/keyed_hash.cpp)
+  libssl-dev
   # the alert notification tests run a real Alertmanager on loopback (tests/support/alertmanager_process.hpp)
   prometheus-alertmanager
   # the metrics end-to-end test runs a real Prometheus server on loopback, and promtool checks the

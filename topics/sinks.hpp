@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -81,6 +82,25 @@ class stream_writer final : public record_writer {
   std::map<std::string, std::ostream*> streams_;
   std::vector<uint64_t> pending_;
   std::vector<write_failure> failed_;
+};
+
+// Rewrites each record's key and payload on its way to another writer (PII redaction,
+// docs/privacy.md): whatever the destination, what leaves is what `key` and `payload` make of it.
+class filtering_writer final : public record_writer {
+ public:
+  using filter = std::function<std::string(const std::string&)>;
+  filtering_writer(std::shared_ptr<record_writer> inner, filter key, filter payload)
+      : inner_(std::move(inner)), key_(std::move(key)), payload_(std::move(payload)) {}
+  write_result write(uint64_t seq, const std::string& topic, const std::string& key,
+                     const std::string& payload) override {
+    return inner_->write(seq, topic, key_(key), payload_(payload));
+  }
+  void poll(duration wait, write_outcome& out) override { inner_->poll(wait, out); }
+  size_t in_flight() const override { return inner_->in_flight(); }
+
+ private:
+  std::shared_ptr<record_writer> inner_;
+  filter key_, payload_;
 };
 
 }  // namespace tw

@@ -47,6 +47,7 @@ planted plant() {
   p.yaml += "alerts.alertmanager.headers:\n  Authorization: \"Basic " + secret("alerts.alertmanager.headers") + "\"\n";
   p.yaml += "alerts.webhook.url: \"http://127.0.0.1:9/alerts/" + secret("alerts.webhook.url") + "\"\n";
   p.yaml += "alerts.webhook.headers:\n  X-Token: \"" + secret("alerts.webhook.headers") + "\"\n";
+  p.yaml += "privacy.hash_key: \"" + secret("privacy.hash_key") + "\"\n";
   p.yaml += "query.token: \"" + secret("query.token") + "\"\n";
   return p;
 }

@@ -168,6 +168,9 @@ TEST_CASE("headless Chromium loads the status page of a running demo, shows its 
     const auto s = json::parse(*body);
     const auto status = s["verdict"]["verdict"].get<std::string>();
     CHECK((status == "fail" || status == "partial" || status == "error"));
+    // The demo redacts personal data by default (privacy.redact): the caller's number is a hash.
+    CHECK_FALSE(std::regex_search(*body, std::regex(R"(\+1555[0-9]{7})")));
+    CHECK(std::regex_match(s["session"]["user_id"].get<std::string>(), std::regex(R"(\[phone:[0-9a-f]{16}\])")));
   }
   CHECK(std::regex_search(dom, std::regex(R"(<td class="diagnosis">[A-Za-z_]+: )")));
   // The token opened the failures and stays out of the page (it was removed from the address).

@@ -367,7 +367,7 @@ TEST_CASE("the credentials among the options are marked secret in the table") {
       {"kafka.producer", secrecy::named_entries},       {"webhook.url", secrecy::url_path},
       {"webhook.headers", secrecy::map_values},         {"alerts.alertmanager.url", secrecy::url_path},
       {"alerts.alertmanager.headers", secrecy::map_values}, {"alerts.webhook.url", secrecy::url_path},
-      {"alerts.webhook.headers", secrecy::map_values}, {"query.token", secrecy::value}};
+      {"alerts.webhook.headers", secrecy::map_values}, {"query.token", secrecy::value}, {"privacy.hash_key", secrecy::value}};
   for (const auto& o : option_table()) {
     INFO(o.key);
     auto it = expected.find(o.key);

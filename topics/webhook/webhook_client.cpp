@@ -158,7 +158,7 @@ webhook_outcome webhook_client::post(const std::string& json_body) {
 
   http_request request;
   request.url = settings_.url;
-  request.body = json_body;
+  request.body = settings_.body_filter ? settings_.body_filter(json_body) : json_body;
   request.headers = settings_.headers;
   request.headers["Content-Type"] = "application/json";
   request.timeout = settings_.timeout;

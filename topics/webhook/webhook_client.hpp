@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -66,6 +67,8 @@ struct webhook_settings {
   // Extra request headers (e.g. Authorization). Names must be tokens, values free of CR/LF; the
   // client owns Content-Type, Content-Length and Host, which cannot be set here.
   std::map<std::string, std::string> headers;
+  // Rewrites each body before it is sent (PII redaction, docs/privacy.md); empty: sent as given.
+  std::function<std::string(const std::string&)> body_filter;
 };
 
 // nullopt when usable; otherwise a message that starts with the bad field's name, e.g.
