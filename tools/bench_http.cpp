@@ -6,7 +6,9 @@
 //   2. runs `tracewatch run` over that backlog until every call came out as a session with its
 //      verdict (and diagnosis): once with http.enabled=false, once with the server on and a
 //      scraper that GETs /metrics, /healthz and /readyz every --interval-ms over one keep-alive
-//      connection, as Prometheus and a health checker do; --rounds times, alternating;
+//      connection, as Prometheus and a health checker do, and fetches what an open status page
+//      fetches (/ once, /status.json every 2 s, /api/v1/failures every 5 s with the query token);
+//      --rounds times, alternating;
 //   3. prints, per run, the child's CPU (utime + stime from /proc/PID/stat, read when its outputs
 //      were complete, before it is stopped) and wall time; for the runs with the server, the
 //      handlers' own CPU from the last scrape (tracewatch_http_handler_cpu_seconds_total, their
@@ -94,6 +96,9 @@ double sample_of(const std::string& text, const std::string& name) {
   return -1;
 }
 
+// The query token of the runs with the server (the status page's failures need it).
+constexpr const char* bench_query_token = "tw-bench-http-query-token-0123";
+
 // GETs the endpoints every interval over one keep-alive connection until stopped; keeps the last
 // /metrics body. Its own thread.
 class scraper {
@@ -110,6 +115,7 @@ class scraper {
   }
   size_t scrapes() const { return scrapes_; }
   size_t failures() const { return failures_; }
+  size_t page_fetches() const { return page_fetches_; }
   std::string last_metrics() {
     std::lock_guard<std::mutex> lock(mutex_);
     return last_;
@@ -117,9 +123,14 @@ class scraper {
 
  private:
   void loop() {
-    auto next = steady::now();
+    // And a status page open all along, as the page itself fetches (http/status_page.html): the
+    // page once, /status.json every 2 s, the recent failures (with the query token) every 5 s.
+    if (auto r = client_.Get("/"); !r || r->status != 200) ++failures_;
+    auto next = steady::now(), next_status = next, next_failures = next;
+    const httplib::Headers auth{{"Authorization", std::string("Bearer ") + bench_query_token}};
     while (!stop_) {
-      if (steady::now() >= next) {
+      const auto now = steady::now();
+      if (now >= next) {
         next += every_;
         auto m = client_.Get("/metrics");
         bool ok = m && m->status == 200;
@@ -132,13 +143,25 @@ class scraper {
           last_ = m->body;
         }
       }
+      if (now >= next_status) {
+        next_status += std::chrono::seconds(2);
+        auto r = client_.Get("/status.json");
+        if (!r || r->status != 200) ++failures_;
+        ++page_fetches_;
+      }
+      if (now >= next_failures) {
+        next_failures += std::chrono::seconds(5);
+        auto r = client_.Get("/api/v1/failures?limit=10", auth);
+        if (!r || (r->status != 200 && r->status != 503)) ++failures_;  // 503 until the state is open
+        ++page_fetches_;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the scrape schedule's tick
     }
   }
   httplib::Client client_;
   std::chrono::milliseconds every_;
   std::atomic<bool> stop_{false};
-  std::atomic<size_t> scrapes_{0}, failures_{0};
+  std::atomic<size_t> scrapes_{0}, failures_{0}, page_fetches_{0};
   std::mutex mutex_;
   std::string last_;
   std::thread thread_;
@@ -148,7 +171,7 @@ struct run_figures {
   bool http = false;
   double cpu_s = 0, wall_s = 0;
   double handler_cpu_s = -1, process_cpu_s_scraped = -1;  // from the last scrape (http runs)
-  size_t scrapes = 0, scrape_failures = 0;
+  size_t scrapes = 0, scrape_failures = 0, page_fetches = 0;
 };
 
 run_figures run_once(const options& o, broker_process& broker, const topic_spec& input_topic, const input_data& input,
@@ -163,6 +186,7 @@ run_figures run_once(const options& o, broker_process& broker, const topic_spec&
   // As tw_overload: the tail closes within seconds, diagnoses are not rate-limited.
   cmd.settings = {"completion.gap=5s", "time.idle_timeout=2s", "diagnostics.interval=1ms", "diagnostics.burst=1000"};
   if (!http) cmd.settings.push_back("http.enabled=false");
+  else cmd.settings.push_back(std::string("query.token=") + bench_query_token);
   run_tracker out(broker.bootstrap(), names, parts);
   const std::string log = dir + "/" + label + ".log";
   const auto start = steady::now();
@@ -198,6 +222,7 @@ run_figures run_once(const options& o, broker_process& broker, const topic_spec&
     f.process_cpu_s_scraped = sample_of(last, "process_cpu_seconds_total");
     f.scrapes = scrape->scrapes();
     f.scrape_failures = scrape->failures();
+    f.page_fetches = scrape->page_fetches();
   }
   if (auto code = stop(*p, 60s); !code || *code != 0) throw harness_error(label + " did not stop cleanly; see " + log);
   return f;
@@ -231,8 +256,8 @@ int run(const options& o) {
       if (http) {
         const double share = f.handler_cpu_s / f.process_cpu_s_scraped;
         shares.push_back(share);
-        std::printf("; %zu scrapes (%zu failed), handlers %.4f s of %.2f s: %.3f %% of the run's CPU, %.0f us a scrape",
-                    f.scrapes, f.scrape_failures, f.handler_cpu_s, f.process_cpu_s_scraped, 100 * share,
+        std::printf("; %zu scrapes and %zu status page fetches (%zu failed), handlers %.4f s of %.2f s: %.3f %% of the run's CPU, %.0f us a scrape",
+                    f.scrapes, f.page_fetches, f.scrape_failures, f.handler_cpu_s, f.process_cpu_s_scraped, 100 * share,
                     1e6 * f.handler_cpu_s / std::max<size_t>(1, f.scrapes));
       }
       std::printf("\n");
