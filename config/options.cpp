@@ -267,7 +267,9 @@ std::vector<option_spec> build_table() {
   t.push_back(secret(map_option(
       "kafka.consumer", [](settings& s) -> auto& { return s.kafka.consumer; },
       "librdkafka properties for the input consumer only (applied after kafka.librdkafka), e.g. "
-      "`session.timeout.ms`, `fetch.max.bytes`."), secrecy::named_entries));
+      "`session.timeout.ms`, `fetch.max.bytes`. tracewatch's own defaults, which these override: "
+      "`fetch.wait.max.ms=50`, `queued.max.messages.kbytes=16384` (librdkafka's 64 MB prefetch would be a "
+      "quarter of the memory bound under a backlog)."), secrecy::named_entries));
   t.push_back(secret(map_option(
       "kafka.producer", [](settings& s) -> auto& { return s.kafka.producer; },
       "librdkafka properties for the output producer only (applied after kafka.librdkafka), e.g. "

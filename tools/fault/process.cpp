@@ -33,6 +33,11 @@ std::unique_ptr<process> process::start(const std::vector<std::string>& argv, co
   for (auto& a : args) cargs.push_back(a.data());
   cargs.push_back(nullptr);
 
+  // Closed by a successful exec (O_CLOEXEC): start() returns only once the child is the program,
+  // so that nothing measures the fork's copy of the harness (its RSS is the harness's, which holds
+  // the whole input) as the program's.
+  int exec_pipe[2] = {-1, -1};
+  if (pipe2(exec_pipe, O_CLOEXEC) != 0) throw harness_error("pipe: " + std::string(strerror(errno)));
   pid_t pid = fork();
   if (pid < 0) throw harness_error("fork: " + std::string(strerror(errno)));
   if (pid == 0) {
@@ -52,9 +57,18 @@ std::unique_ptr<process> process::start(const std::vector<std::string>& argv, co
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     ::signal(SIGPIPE, SIG_DFL);
+    close(exec_pipe[0]);
     execv(cargs[0], cargs.data());
+    const char failed = 1;
+    (void)!write(exec_pipe[1], &failed, 1);
     _exit(127);
   }
+  close(exec_pipe[1]);
+  char byte = 0;
+  ssize_t n;
+  while ((n = read(exec_pipe[0], &byte, 1)) < 0 && errno == EINTR) {
+  }
+  close(exec_pipe[0]);  // n == 0: exec'ed; n == 1: exec failed, and the first wait sees exit 127
   std::unique_ptr<process> p(new process());
   p->pid_ = pid;
   if (o.pipe_stdin) {

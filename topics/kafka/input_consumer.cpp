@@ -108,8 +108,11 @@ kafka_status input_consumer::create(const consumer_settings& s, rebalance_listen
   c->commit_reporter_ = std::make_unique<commit_reporter>(*c);
   c->logger_ = std::make_unique<event_logger>("consumer");
   std::unique_ptr<RdKafka::Conf> conf;
+  // queued.max.messages.kbytes: librdkafka prefetches up to 64 MB by default, a quarter of the
+  // process's memory bound under a backlog (docs/operations.md, "Memory"); 16 MB is still seconds
+  // of input at the pipeline's rate. Both may be overridden (kafka.consumer).
   auto st = make_conf(s.client,
-                      {{"fetch.wait.max.ms", "50"}},
+                      {{"fetch.wait.max.ms", "50"}, {"queued.max.messages.kbytes", "16384"}},
                       {{"group.id", s.group_id},
                        {"enable.auto.commit", "false"},
                        {"enable.auto.offset.store", "false"},
