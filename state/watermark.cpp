@@ -150,14 +150,23 @@ std::vector<topic_partition> watermark_tracker::partitions() const {
 }
 
 void watermark_tracker::recompute() {
-  std::optional<event_time> low;
+  std::optional<event_time> low, finished_high;
+  bool all_finished = !parts_.empty();
   for (const auto& [tp, p] : parts_) {
-    if (p.idle || p.finished) continue;  // they do not hold the others back
-    if (!p.max_event) return;            // its first records may be old: wait for them
+    if (p.finished) {
+      if (p.max_event && (!finished_high || *p.max_event - ooo_ > *finished_high)) finished_high = *p.max_event - ooo_;
+      continue;  // it does not hold the others back
+    }
+    all_finished = false;
+    if (p.idle) continue;      // nor does an idle one
+    if (!p.max_event) return;  // its first records may be old: wait for them
     event_time wm = *p.max_event - ooo_;
     if (!low || wm < *low) low = wm;
   }
   if (low) raise_to(*low);
+  // Every range read: nothing holds event time back, and it ends where one file of the same data
+  // would end it — not where the partition that happened to finish last left it.
+  else if (all_finished && finished_high) raise_to(*finished_high);
 }
 
 }  // namespace tw::state

@@ -16,7 +16,9 @@
 //     moves partitions off and back, a killed member still holding partitions for its session
 //     timeout). One that stays away belongs to another member of the group: tracewatch runs as
 //     one instance per consumer group, and the state stage says so loudly (away_since()).
-//   - A finished range (bounded replay) stops holding the watermark back.
+//   - A finished range (bounded replay) stops holding the watermark back. Once every range is
+//     finished, the watermark is the largest of their (max event - out-of-orderness): where one
+//     file of the same data ends it, whatever order the ranges finished in.
 //
 // Idleness (live mode only): a partition that is caught up (the consumer reached its end) and has
 // received nothing for idle_timeout (wall clock) is idle and stops holding the others back. Data

@@ -145,6 +145,27 @@ TEST_CASE("a finished range stops holding the watermark back but still counts fo
   CHECK(w.data_floor() == at(10));  // only the finished range let it pass 10
 }
 
+TEST_CASE("once every range is finished the watermark ends where one file of the data would, whichever finished last") {
+  for (bool p0_last : {false, true}) {
+    INFO("p0 finishes " << (p0_last ? "last" : "first"));
+    watermark_tracker w(1s);
+    w.assign({{p0, std::nullopt}, {p1, std::nullopt}}, t0);
+    w.observe(p0, at(10), t0);
+    w.observe(p1, at(500), t0);
+    if (p0_last) {
+      w.finish(p1);
+      CHECK(w.current() == at(9));  // p0 still reads: it holds event time back
+      w.finish(p0);
+    } else {
+      w.finish(p0);
+      CHECK(w.current() == at(499));
+      w.finish(p1);
+    }
+    CHECK(w.current() == at(499));  // the latest event minus the out-of-orderness, as one file
+    CHECK(w.data_floor() == at(9));
+  }
+}
+
 TEST_CASE("the data floor is the minimum over every partition with data, idle ones included") {
   watermark_tracker w(5s);
   w.assign({{p0, std::nullopt}, {p1, std::nullopt}}, t0);
