@@ -21,6 +21,7 @@
 #include <limits>
 #include <stdexcept>
 #include <tuple>
+#include <unordered_map>
 
 #include "alerts/alert_rules.hpp"
 #include "alerts/alert_state_codec.hpp"
@@ -108,6 +109,13 @@ struct alert_engine::impl {
     for (const auto& rule : rules->rules())
       if (rule.levels.size() > max_levels) throw std::logic_error("alert rule " + rule.name + " has more levels than the engine keeps");
     state.resize(rules->rules().size());
+    std::vector<std::vector<label>> groupings;
+    for (const auto& rule : rules->rules()) {
+      auto at = std::find(groupings.begin(), groupings.end(), rule.group_by);
+      signature.push_back(static_cast<size_t>(at - groupings.begin()));
+      if (at == groupings.end()) groupings.push_back(rule.group_by);
+    }
+    tuples.resize(groupings.size());
     for (auto& rs : state) rs.sweep_above = std::max<size_t>(limits.max_groups_per_rule, 64);
     for (size_t t = 0; t < rules->rules().size(); ++t)
       for (size_t i = 0; i < rules->rules().size(); ++i) {
@@ -122,27 +130,68 @@ struct alert_engine::impl {
 
   using group_it = detail::group_entry*;
 
+  // Label tuples, shared by the rules that group by the same labels (most rules of a file group by
+  // the same one or two, e.g. [agent]): a fact looks each of its tuples up once, not once per rule,
+  // and each rule's group of that tuple is then a pointer away. Every node of every rule's map is
+  // indexed here (group(), restore()) until sweep() erases it.
+  struct tuple_groups {
+    std::vector<group_it> by_rule;  // per rule; nullptr where the rule has no group of these labels
+    size_t groups = 0;              // how many are not nullptr
+  };
+  using tuple_map = std::unordered_map<group_key, tuple_groups, detail::group_key_hash>;
+  using tuple_node = tuple_map::value_type;
+
+  // The tuple of `labels` for the grouping of rule r; nullptr when no rule has a group of them.
+  tuple_node* find_tuple(size_t r, const group_key& labels) {
+    const size_t sig = signature[r];
+    for (auto& [s, node] : memo)
+      if (s == sig && node->first == labels) return node;
+    auto it = tuples[sig].find(labels);
+    if (it == tuples[sig].end()) return nullptr;
+    memo.emplace_back(sig, &*it);
+    return &*it;
+  }
+
+  // Indexes a node just put in rule r's map.
+  void index(size_t r, group_it it) {
+    auto [t, created] = tuples[signature[r]].try_emplace(it->first);
+    if (created) t->second.by_rule.assign(list().size(), nullptr);
+    t->second.by_rule[r] = it;
+    t->second.groups += 1;
+  }
+
+  void unindex(size_t r, const group_key& labels) {
+    auto& map = tuples[signature[r]];
+    auto t = map.find(labels);
+    if (t == map.end()) return;
+    t->second.by_rule[r] = nullptr;
+    if (--t->second.groups == 0) map.erase(t);
+  }
+
   // The group of `key`, created (or brought back from dropped) when there is none. Past
   // max_groups_per_rule, a new label set is folded into the group whose labels are all "other".
   group_it group(size_t r, const group_key& labels, bool& created, engine_counters& counters) {
     rule_state& rs = state[r];
     const group_key* key = &labels;
-    auto it = rs.groups.find(*key);
-    if ((it == rs.groups.end() || it->second.dropped) && rs.live >= limits.max_groups_per_rule) {
+    tuple_node* t = find_tuple(r, *key);
+    group_it it = t ? t->second.by_rule[r] : nullptr;
+    if ((!it || it->second.dropped) && rs.live >= limits.max_groups_per_rule) {
       key = &other_key(r);
       counters.folded += 1;
-      it = rs.groups.find(*key);
+      t = find_tuple(r, *key);
+      it = t ? t->second.by_rule[r] : nullptr;
     }
-    created = it == rs.groups.end() || it->second.dropped;
-    if (it == rs.groups.end()) {
-      it = rs.groups.emplace(*key, group_state{}).first;
+    created = !it || it->second.dropped;
+    if (!it) {
+      it = &*rs.groups.emplace(*key, group_state{}).first;
       it->second.levels.resize(list()[r].levels.size());
+      index(r, it);
     }
     if (created) {
       it->second.dropped = false;  // a dropped group holds nothing: as good as new
       rs.live += 1;
     }
-    return &*it;
+    return it;
   }
 
   const group_key& other_key(size_t r) {
@@ -159,15 +208,15 @@ struct alert_engine::impl {
     state[r].any_dirty = true;
   }
 
-  static bool later(const std::pair<event_time, group_it>& a, const std::pair<event_time, group_it>& b) {
-    return a.first > b.first;
-  }
-
   void schedule(size_t r, group_it it, event_time at) {
     if (at == event_time::max()) return;
-    auto& heap = state[r].calendar;
-    heap.emplace_back(at, it);
-    std::push_heap(heap.begin(), heap.end(), later);
+    rule_state& rs = state[r];
+    auto [slot, created] = rs.calendar.try_emplace(at);
+    if (created && !rs.spare_slots.empty()) {
+      slot->second = std::move(rs.spare_slots.back());
+      rs.spare_slots.pop_back();
+    }
+    slot->second.push_back(it);
     it->second.scheduled += 1;
   }
 
@@ -197,15 +246,21 @@ struct alert_engine::impl {
     g.next = event_time::max();
     g.dirty = false;
     g.dropped = true;
-    if (rs.groups.size() - rs.live > rs.sweep_above) sweep(rs);
+    if (rs.groups.size() - rs.live > rs.sweep_above) sweep(r);
   }
 
   // Erases the dropped nodes no calendar entry names; the next sweep is when as many more again
   // were dropped, so that sweeping costs O(1) per drop however many stay named.
-  void sweep(rule_state& rs) const {
+  void sweep(size_t r) {
+    rule_state& rs = state[r];
+    memo.clear();  // it may name a tuple erased here
     for (auto it = rs.groups.begin(); it != rs.groups.end();) {
-      if (it->second.dropped && it->second.scheduled == 0 && !it->second.delete_pending) it = rs.groups.erase(it);
-      else ++it;
+      if (it->second.dropped && it->second.scheduled == 0 && !it->second.delete_pending) {
+        unindex(r, it->first);
+        it = rs.groups.erase(it);
+      } else {
+        ++it;
+      }
     }
     rs.sweep_above = rs.groups.size() - rs.live + std::max<size_t>(limits.max_groups_per_rule, 64);
   }
@@ -213,24 +268,27 @@ struct alert_engine::impl {
   // Takes the calendar's first instant e of rule r: the groups due at e (in no order).
   std::vector<group_it> take_due(size_t r, event_time e) {
     rule_state& rs = state[r];
-    auto& heap = rs.calendar;
     std::vector<group_it> due;
-    while (!heap.empty() && heap.front().first == e) {
-      group_it it = heap.front().second;
-      std::pop_heap(heap.begin(), heap.end(), later);
-      heap.pop_back();
+    auto slot = rs.calendar.begin();
+    if (slot == rs.calendar.end() || slot->first != e) return due;
+    due = std::move(slot->second);
+    rs.calendar.erase(slot);
+    size_t n = 0;
+    for (group_it it : due) {
       group_state& g = it->second;
       g.scheduled -= 1;
       if (g.dropped || g.next != e || g.due) continue;  // stale (due sooner, and visited), or named twice
       g.due = true;
-      due.push_back(it);
+      due[n++] = it;
     }
+    due.resize(n);
     return due;
   }
 
   // Returns whether the fact was late for a rule it feeds.
   bool apply(const alert_fact& f, engine_counters& counters) {
     bool late = false;
+    memo.clear();
     const fact_labels labels = labels_of(f);
     for (size_t r = 0; r < list().size(); ++r) {
       const alert_rule& rule = list()[r];
@@ -563,7 +621,11 @@ struct alert_engine::impl {
       });
       for (auto& v : visits) emit(v, e, out, counters);
       for (size_t r = 0; r < list().size(); ++r)
-        if (due[r]) finish(r, e, *due[r]);
+        if (due[r]) {
+          finish(r, e, *due[r]);
+          due[r]->clear();
+          state[r].spare_slots.push_back(std::move(*due[r]));
+        }
     }
     return out;
   }
@@ -593,6 +655,9 @@ struct alert_engine::impl {
   std::vector<rule_state> state;  // per rule, in file order
   std::map<size_t, std::vector<size_t>> inhibitors;  // target rule -> rules that inhibit it
   std::vector<fact_sample> scratch;  // apply's samples, reused
+  std::vector<size_t> signature;     // per rule: its grouping (rules with equal group_by share one)
+  std::vector<tuple_map> tuples;     // per grouping
+  std::vector<std::pair<size_t, tuple_node*>> memo;  // the tuples the fact being applied looked up
   std::vector<group_key> others;     // per rule, the labels of its "other" group
   event_time clock;
   bool seen_fact = false;
@@ -759,6 +824,7 @@ std::optional<std::string> alert_engine::restore(const std::vector<std::pair<std
     // from the first instant not yet evaluated changes nothing until its true next visit.
     const event_time first = fresh->instant_after(r);
     for (auto& entry : rs.groups) {
+      fresh->index(r, &entry);
       entry.second.next = std::max(entry.second.next, first);
       fresh->schedule(r, &entry, entry.second.next);
       rs.live += 1;

@@ -76,16 +76,19 @@ struct rule_state {
   size_t live = 0;   // groups not dropped
   size_t sweep_above = 0;  // dropped nodes kept before the next sweep (not encoded)
   event_time evaluated_to = event_time::min();  // the last instant evaluated (or skipped as a no-op)
-  // Not encoded. The instants at which groups are due, a min-heap on the instant: a group is named
-  // at its `next`, and maybe at later instants it was due at before a fact made it due sooner
-  // (stale: skipped when taken), so that moving a group sooner never searches the calendar.
-  std::vector<std::pair<event_time, group_entry*>> calendar;
+  // Not encoded. The instants at which groups are due, each with the groups due then: a group is
+  // named at its `next`, and maybe at later instants it was due at before a fact made it due sooner
+  // (stale: skipped when taken), so that moving a group sooner never searches the calendar. Groups
+  // share few instants (multiples of `every`), so a slot per instant costs less than a heap entry
+  // per group; the lists of slots taken are kept for the next slots (spare_slots).
+  std::map<event_time, std::vector<group_entry*>> calendar;
+  std::vector<std::vector<group_entry*>> spare_slots;
   // Since take_changes (not encoded): whether a group is dirty, and the groups dropped (their
   // nodes stay until then).
   bool any_dirty = false;
   std::vector<group_entry*> dropped;
 
-  event_time next() const { return calendar.empty() ? event_time::max() : calendar.front().first; }
+  event_time next() const { return calendar.empty() ? event_time::max() : calendar.begin()->first; }
 };
 
 std::string engine_key();

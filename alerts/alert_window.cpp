@@ -40,10 +40,19 @@ void insert_example(std::vector<example_key>& v, const example_ref& e, size_t ma
     if (!smaller(*same)) return;  // the session's example there is as large
     v.erase(same);
   }
-  auto at = std::find_if(v.begin(), v.end(), smaller);
-  if (static_cast<size_t>(at - v.begin()) >= max) return;
-  v.insert(at, example_key{e.score, e.at, std::string(e.session_id)});
-  if (v.size() > max) v.pop_back();
+  const auto at = static_cast<size_t>(std::find_if(v.begin(), v.end(), smaller) - v.begin());
+  if (at >= max) return;
+  // The smallest leaves when the list is full; its string's buffer takes the new id (most facts
+  // displace one: without this every example kept is an allocation).
+  std::string id;
+  if (v.size() >= max) {
+    id = std::move(v.back().session_id);
+    v.pop_back();
+  } else if (v.capacity() < max) {
+    v.reserve(max);
+  }
+  id.assign(e.session_id);
+  v.insert(v.begin() + static_cast<std::ptrdiff_t>(at), example_key{e.score, e.at, std::move(id)});
 }
 
 std::string_view label_value(const alert_fact& f, label l) {
@@ -211,28 +220,14 @@ void latency_histogram::merge(const std::vector<entry>& sorted) {
   entries_ = std::move(out);
 }
 
-void latency_histogram::add_all(std::vector<uint32_t>& indexes) {
-  std::sort(indexes.begin(), indexes.end());
-  std::vector<entry> sorted;
-  for (uint32_t i : indexes) {
-    if (!sorted.empty() && sorted.back().first == i) sorted.back().second += 1;
-    else sorted.emplace_back(i, 1);
-  }
-  merge(sorted);
-}
-
 void latency_histogram::add_all(const latency_histogram& o) { merge(o.entries_); }
 
 void add(bucket& b, const contribution& c, size_t examples_max) {
   b.hits += c.hits;
   b.total += c.total;
   b.cost_nano += c.cost_nano;
-  if (!c.latencies.empty()) {
-    std::vector<uint32_t> indexes;
-    indexes.reserve(c.latencies.size());
-    for (int64_t l : c.latencies) indexes.push_back(latency_bucket(l));
-    b.latency.add_all(indexes);
-  }
+  // In place: a session adds a handful of calls to a bucket holding a few dozen at most.
+  for (int64_t l : c.latencies) b.latency[latency_bucket(l)] += 1;
   if (c.example && examples_max > 0) insert_example(b.examples, *c.example, examples_max);
 }
 

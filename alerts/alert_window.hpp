@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,8 +49,7 @@ class latency_histogram {
   std::vector<entry>::const_iterator end() const { return entries_.end(); }
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
-  // Adds one call per index (in any order) in one merge.
-  void add_all(std::vector<uint32_t>& indexes);
+  void clear() { entries_.clear(); }  // keeps the capacity
   // Adds every count of `o`.
   void add_all(const latency_histogram& o);
 
@@ -96,10 +96,10 @@ class bucket_list {
 
   // The bucket of `index`, empty when it was not there.
   bucket& operator[](int64_t index) {
-    if (entries_.empty() || entries_.back().first < index) return entries_.emplace_back(index, bucket{}).second;
+    if (entries_.empty() || entries_.back().first < index) return fresh(entries_.end(), index);
     auto it = find(index);
     if (it != entries_.end() && it->first == index) return it->second;
-    return entries_.emplace(it, index, bucket{})->second;
+    return fresh(it, index);
   }
   void emplace(int64_t index, bucket b) { (*this)[index] = std::move(b); }
   // The first bucket with index >= `index`.
@@ -110,6 +110,7 @@ class bucket_list {
   bool erase_before(int64_t index) {
     auto keep = find(index);
     if (keep == entries_.begin()) return false;
+    if (!spare_) recycle(std::move(entries_.front().second));
     entries_.erase(entries_.begin(), keep);
     return true;
   }
@@ -123,7 +124,25 @@ class bucket_list {
   std::vector<entry>::iterator find(int64_t index) {
     return std::lower_bound(entries_.begin(), entries_.end(), index, [](const entry& e, int64_t i) { return e.first < i; });
   }
+  // A group's buckets come and go one at a time as its window slides: the one that left lends its
+  // allocations (histogram, examples) to the next, which would otherwise allocate them again.
+  bucket& fresh(std::vector<entry>::iterator at, int64_t index) {
+    bucket b;
+    if (spare_) {
+      b = std::move(*spare_);
+      spare_.reset();
+    }
+    return entries_.emplace(at, index, std::move(b))->second;
+  }
+  void recycle(bucket&& b) {
+    b.hits = b.total = 0;
+    b.cost_nano = 0;
+    b.latency.clear();
+    b.examples.clear();
+    spare_ = std::move(b);
+  }
   std::vector<entry> entries_;
+  std::optional<bucket> spare_;  // emptied, never read as a bucket
 };
 
 // A fact as a rule sees it: one sample per group it belongs to (model and tool labels split a
