@@ -77,6 +77,9 @@ std::optional<event_time> parse_iso8601(std::string_view text);
 // "2025-01-01T00:00:00.123Z": UTC, always three fraction digits. Deterministic, so that a replay
 // produces byte-identical output. Instants outside years 0000-9999 are clamped to that range.
 std::string format_iso8601(event_time t);
+// The same into `out` (room for iso8601_length bytes); returns the end.
+inline constexpr size_t iso8601_length = 24;
+char* format_iso8601_to(char* out, event_time t);
 
 // Unix epoch nanoseconds (OTLP) to event time; truncates to microseconds.
 event_time from_unix_nanos(uint64_t ns);

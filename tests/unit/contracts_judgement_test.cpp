@@ -719,3 +719,12 @@ TEST_CASE("a diagnostic with more findings than fit the record budget keeps its 
   fit_diagnostic_json(again, budget);
   CHECK(encode_diagnostic_json(again) == encode_diagnostic_json(fitted));
 }
+
+TEST_CASE("verdict and diagnostic documents are what nlohmann writes for the same members: parsed and dumped again, the same bytes",
+          "[contracts]") {
+  auto again = [](const std::string& out) {
+    return nlohmann::ordered_json::parse(out).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  };
+  for (const auto& v : {full_verdict(), abandoned_verdict()}) CHECK(again(encode_verdict_json(v)) == encode_verdict_json(v));
+  for (const auto& d : {full_diagnostic(), bare_diagnostic()}) CHECK(again(encode_diagnostic_json(d)) == encode_diagnostic_json(d));
+}

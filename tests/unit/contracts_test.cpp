@@ -681,3 +681,11 @@ TEST_CASE("an alert event validates against tracewatch.alert.v1 and decodes to w
   CHECK_FALSE(decode_alert_json(j.dump(), &why));
   CHECK(why == "started_at: missing");
 }
+
+TEST_CASE("a session document is what nlohmann writes for the same members: parsed and dumped again, the same bytes",
+          "[contracts]") {
+  for (const auto& s : {full_session(), abandoned_session()}) {
+    const std::string out = encode_session_json(s);
+    CHECK(nlohmann::ordered_json::parse(out).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) == out);
+  }
+}

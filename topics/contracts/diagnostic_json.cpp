@@ -4,6 +4,7 @@
 
 #include "model/bounds.hpp"
 #include "model/text.hpp"
+#include "topics/contracts/json_writer.hpp"
 #include "topics/contracts/middle_out.hpp"
 #include "topics/contracts/strict_json_reader.hpp"
 
@@ -16,54 +17,62 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-json optional_text(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
-
-json encode_recommendation(const recommendation& r) {
-  json j;
-  j["key"] = optional_text(r.key);
-  j["advice"] = r.advice;
-  return j;
+void write_recommendation(json_writer& w, const recommendation& r) {
+  w.begin_object();
+  w.key("key").text_or_null(r.key);
+  w.member("advice", r.advice);
+  w.end_object();
 }
 
-json encode_webhook(const webhook_outcome& w) {
-  json j;
-  j["status"] = w.status;
-  j["http_status"] = w.http_status ? json(*w.http_status) : json(nullptr);
-  j["response"] = optional_text(w.response);
-  j["attempts"] = w.attempts;
-  j["error"] = optional_text(w.error);
-  return j;
+void write_finding(json_writer& w, const finding& f) {
+  w.begin_object();
+  w.member("expert", f.expert);
+  w.member("severity", to_string(f.level));
+  w.member("code", f.code);
+  w.member("message", f.message);
+  w.key("observation_ids").string_array(f.observation_ids);
+  w.key("recommendation");
+  if (f.advice) write_recommendation(w, *f.advice);
+  else w.value(nullptr);
+  w.end_object();
+}
+
+void write_webhook(json_writer& w, const webhook_outcome& o) {
+  w.begin_object();
+  w.member("status", o.status);
+  w.member("http_status", o.http_status);
+  w.key("response").text_or_null(o.response);
+  w.member("attempts", o.attempts);
+  w.key("error").text_or_null(o.error);
+  w.end_object();
 }
 
 }  // namespace
 
+// The webhook's response is an excerpt of a foreign body and may not be valid UTF-8: the writer
+// replaces what is not, as the contract always has.
 std::string encode_diagnostic_json(const diagnostic& d) {
-  json j;
-  j["schema"] = diagnostic_schema_v1;
-  j["session_id"] = d.session_id;
-  j["revision"] = d.revision;
-  j["verdict"] = to_string(d.verdict);
-  j["intent"] = d.intent;
-  json findings = json::array();
-  for (const auto& f : d.findings) {
-    json fj;
-    fj["expert"] = f.expert;
-    fj["severity"] = to_string(f.level);
-    fj["code"] = f.code;
-    fj["message"] = f.message;
-    fj["observation_ids"] = f.observation_ids;
-    fj["recommendation"] = f.advice ? encode_recommendation(*f.advice) : json(nullptr);
-    findings.push_back(std::move(fj));
-  }
-  j["findings"] = std::move(findings);
-  json recommendations = json::array();
-  for (const auto& r : d.recommendations) recommendations.push_back(encode_recommendation(r));
-  j["recommendations"] = std::move(recommendations);
-  j["webhook"] = d.webhook ? encode_webhook(*d.webhook) : json(nullptr);
-  j["rules_version"] = d.rules_version;
-  // The webhook's response is an excerpt of a foreign body and may not be valid UTF-8: replace
-  // rather than throw, since an exception here would stop the judge.
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string out;
+  out.reserve(1024);
+  json_writer w(out);
+  w.begin_object();
+  w.member("schema", diagnostic_schema_v1);
+  w.member("session_id", d.session_id);
+  w.member("revision", d.revision);
+  w.member("verdict", to_string(d.verdict));
+  w.member("intent", d.intent);
+  w.key("findings").begin_array();
+  for (const auto& f : d.findings) write_finding(w, f);
+  w.end_array();
+  w.key("recommendations").begin_array();
+  for (const auto& r : d.recommendations) write_recommendation(w, r);
+  w.end_array();
+  w.key("webhook");
+  if (d.webhook) write_webhook(w, *d.webhook);
+  else w.value(nullptr);
+  w.member("rules_version", d.rules_version);
+  w.end_object();
+  return out;
 }
 
 namespace {
@@ -74,7 +83,13 @@ bool same_recommendation(const recommendation& a, const recommendation& b) {
   return a.key.empty() ? b.key.empty() && a.advice == b.advice : a.key == b.key;
 }
 
-size_t encoded_size(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace).size(); }
+template <class T, class Write>
+size_t encoded_size(const T& v, Write write) {
+  std::string out;
+  json_writer w(out);
+  write(w, v);
+  return out.size();
+}
 
 }  // namespace
 
@@ -100,7 +115,7 @@ void fit_diagnostic_json(diagnostic& d, size_t max_bytes) {
     std::vector<contracts_detail::middle_out> lists;
     for (const auto& f : d.findings) {
       std::vector<size_t> sizes;
-      for (const auto& id : f.observation_ids) sizes.push_back(json(id).dump().size() + 1);
+      for (const auto& id : f.observation_ids) sizes.push_back(json_writer::string_size(id) + 1);
       lists.emplace_back(std::move(sizes));
     }
     std::vector<contracts_detail::middle_out*> ptrs;
@@ -145,14 +160,9 @@ void fit_diagnostic_json(diagnostic& d, size_t max_bytes) {
     if (total <= max_bytes || kept.empty()) return;
     std::vector<size_t> sizes;
     for (const auto& f : kept) {
-      json fj;  // as encode_diagnostic_json writes a finding, for its size
-      fj["expert"] = f.expert;
-      fj["severity"] = to_string(f.level);
-      fj["code"] = f.code;
-      fj["message"] = f.message;
-      fj["observation_ids"] = f.observation_ids;
-      fj["recommendation"] = f.advice ? encode_recommendation(*f.advice) : json(nullptr);
-      sizes.push_back(encoded_size(fj) + 1 + (f.advice ? encoded_size(encode_recommendation(*f.advice)) + 1 : 0));
+      // As encode_diagnostic_json writes a finding, and its recommendation in the list.
+      sizes.push_back(encoded_size(f, write_finding) + 1 +
+                      (f.advice ? encoded_size(*f.advice, write_recommendation) + 1 : 0));
     }
     contracts_detail::middle_out findings(std::move(sizes));
     contracts_detail::drop_largest_first({&findings}, total - max_bytes + 160);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/text.hpp"
+#include "topics/contracts/json_writer.hpp"
 #include "topics/contracts/middle_out.hpp"
 
 #include <cmath>
@@ -13,135 +14,147 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-json opt_int(const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); }
-json opt_double(const std::optional<double>& v) { return v && std::isfinite(*v) ? json(*v) : json(nullptr); }
-json opt_latency(const std::optional<duration>& d) { return d ? json(to_millis(*d)) : json(nullptr); }
-json opt_origin(const std::optional<cost_origin>& o) { return o ? json(std::string(to_string(*o))) : json(nullptr); }
-
-json encode_truncated(const truncation_counts& t) {
-  json j;
-  j["events_not_stored"] = t.events_not_stored;
-  j["tool_calls"] = t.tool_calls;
-  j["llm_calls"] = t.llm_calls;
-  j["errors"] = t.errors;
-  j["turns"] = t.turns;
-  return j;
+json_writer& latency(json_writer& w, const std::optional<duration>& d) {
+  return d ? w.value(to_millis(*d)) : w.value(nullptr);
+}
+json_writer& origin(json_writer& w, const std::optional<cost_origin>& o) {
+  return o ? w.value(to_string(*o)) : w.value(nullptr);
 }
 
-json encode_entry(const turn_summary& t) {
-  json tj;
-  tj["trace_id"] = t.trace_id;
-  tj["at"] = format_iso8601(t.at);
-  tj["user"] = t.user_text;
-  tj["assistant"] = t.assistant_text;
-  return tj;
+void write_entry(json_writer& w, const turn_summary& t) {
+  w.begin_object();
+  w.member("trace_id", t.trace_id);
+  w.key("at").time(t.at);
+  w.member("user", t.user_text);
+  w.member("assistant", t.assistant_text);
+  w.end_object();
 }
 
-json encode_entry(const tool_call_summary& t) {
-  json tj;
-  tj["observation_id"] = t.observation_id;
-  tj["trace_id"] = t.trace_id;
-  tj["name"] = t.name;
-  tj["ok"] = t.ok;
-  tj["result"] = t.result;
-  tj["error"] = t.error.empty() ? json(nullptr) : json(t.error);
-  tj["at"] = format_iso8601(t.at);
-  tj["latency_ms"] = opt_latency(t.latency);
-  return tj;
+void write_entry(json_writer& w, const tool_call_summary& t) {
+  w.begin_object();
+  w.member("observation_id", t.observation_id);
+  w.member("trace_id", t.trace_id);
+  w.member("name", t.name);
+  w.member("ok", t.ok);
+  w.member("result", t.result);
+  w.key("error").text_or_null(t.error);
+  w.key("at").time(t.at);
+  latency(w.key("latency_ms"), t.latency);
+  w.end_object();
 }
 
-json encode_entry(const llm_call_summary& c) {
-  json cj;
-  cj["observation_id"] = c.observation_id;
-  cj["trace_id"] = c.trace_id;
-  cj["name"] = c.name;
-  cj["model"] = c.model.empty() ? json(nullptr) : json(c.model);
-  cj["at"] = format_iso8601(c.at);
-  cj["latency_ms"] = opt_latency(c.latency);
-  cj["input_tokens"] = opt_int(c.input_tokens);
-  cj["output_tokens"] = opt_int(c.output_tokens);
-  cj["cost_usd"] = opt_double(c.cost_usd);
-  cj["cost_source"] = opt_origin(c.cost_source);
-  cj["counted"] = c.counted;
-  cj["ok"] = c.ok;
-  cj["error"] = c.error.empty() ? json(nullptr) : json(c.error);
-  cj["finish_reason"] = c.finish_reason.empty() ? json(nullptr) : json(c.finish_reason);
-  cj["empty_output"] = c.empty_output;
-  return cj;
+void write_entry(json_writer& w, const llm_call_summary& c) {
+  w.begin_object();
+  w.member("observation_id", c.observation_id);
+  w.member("trace_id", c.trace_id);
+  w.member("name", c.name);
+  w.key("model").text_or_null(c.model);
+  w.key("at").time(c.at);
+  latency(w.key("latency_ms"), c.latency);
+  w.member("input_tokens", c.input_tokens);
+  w.member("output_tokens", c.output_tokens);
+  w.member("cost_usd", c.cost_usd);
+  origin(w.key("cost_source"), c.cost_source);
+  w.member("counted", c.counted);
+  w.member("ok", c.ok);
+  w.key("error").text_or_null(c.error);
+  w.key("finish_reason").text_or_null(c.finish_reason);
+  w.member("empty_output", c.empty_output);
+  w.end_object();
 }
 
-json encode_entry(const error_summary& e) {
-  json ej;
-  ej["observation_id"] = e.observation_id;
-  ej["trace_id"] = e.trace_id;
-  ej["kind"] = to_string(e.kind);
-  ej["name"] = e.name;
-  ej["message"] = e.message;
-  ej["at"] = format_iso8601(e.at);
-  return ej;
+void write_entry(json_writer& w, const error_summary& e) {
+  w.begin_object();
+  w.member("observation_id", e.observation_id);
+  w.member("trace_id", e.trace_id);
+  w.member("kind", to_string(e.kind));
+  w.member("name", e.name);
+  w.member("message", e.message);
+  w.key("at").time(e.at);
+  w.end_object();
 }
 
-json encode_entry(const score_summary& sc) {
-  json sj;
-  sj["name"] = sc.name;
-  sj["value"] = opt_double(sc.value);
-  sj["label"] = sc.label.empty() ? json(nullptr) : json(sc.label);
-  return sj;
+void write_entry(json_writer& w, const score_summary& sc) {
+  w.begin_object();
+  w.member("name", sc.name);
+  w.member("value", sc.value);
+  w.key("label").text_or_null(sc.label);
+  w.end_object();
 }
 
 template <class T>
-json encode_list(const std::vector<T>& v) {
-  json out = json::array();
-  for (const auto& e : v) out.push_back(encode_entry(e));
-  return out;
+void write_list(json_writer& w, std::string_view name, const std::vector<T>& v) {
+  w.key(name).begin_array();
+  for (const auto& e : v) write_entry(w, e);
+  w.end_array();
 }
 
-// Invalid UTF-8 cannot reach here (the importer guarantees it), but replace rather than throw
-// should that invariant ever break: an exception here would stop the state stage.
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+// The metadata object. Keys are distinct as the importer builds them; should one repeat, its last
+// value is written at its first place, as a JSON object assigned key by key holds it.
+void write_metadata(json_writer& w, const metadata_entries& m) {
+  w.key("metadata").begin_object();
+  for (size_t i = 0; i < m.size(); ++i) {
+    bool seen = false;
+    for (size_t j = 0; j < i && !seen; ++j) seen = m[j].first == m[i].first;
+    if (seen) continue;
+    const std::string* value = &m[i].second;
+    for (size_t j = i + 1; j < m.size(); ++j)
+      if (m[j].first == m[i].first) value = &m[j].second;
+    w.member(m[i].first, *value);
+  }
+  w.end_object();
+}
 
 }  // namespace
 
 std::string encode_session_json(const session_summary& s) {
-  json j;
-  j["schema"] = session_schema_v1;
-  j["session_id"] = s.session_id;
-  j["revision"] = s.revision;
-  json window;
-  window["first_event_at"] = format_iso8601(s.first_event_at);
-  window["last_event_at"] = format_iso8601(s.last_event_at);
-  window["closed_at"] = format_iso8601(s.closed_at);
-  window["reason"] = to_string(s.reason);
-  window["abandoned"] = s.abandoned;
-  j["window"] = std::move(window);
+  std::string out;
+  out.reserve(2048);
+  json_writer w(out);
+  w.begin_object();
+  w.member("schema", session_schema_v1);
+  w.member("session_id", s.session_id);
+  w.member("revision", s.revision);
+  w.key("window").begin_object();
+  w.key("first_event_at").time(s.first_event_at);
+  w.key("last_event_at").time(s.last_event_at);
+  w.key("closed_at").time(s.closed_at);
+  w.member("reason", to_string(s.reason));
+  w.member("abandoned", s.abandoned);
+  w.end_object();
 
-  json stats;
-  stats["traces"] = s.stats.traces;
-  stats["observations"] = s.stats.observations;
-  stats["generations"] = s.stats.generations;
-  stats["tool_calls"] = s.stats.tool_calls;
-  stats["tool_errors"] = s.stats.tool_errors;
-  stats["errors"] = s.stats.errors;
-  stats["input_tokens"] = s.stats.input_tokens;
-  stats["output_tokens"] = s.stats.output_tokens;
-  stats["cost_usd"] = opt_double(s.stats.cost_usd);
-  stats["cost_source"] = opt_origin(s.stats.cost_source);
-  stats["duration_ms"] = to_millis(s.stats.session_duration);
-  j["stats"] = std::move(stats);
+  w.key("stats").begin_object();
+  w.member("traces", s.stats.traces);
+  w.member("observations", s.stats.observations);
+  w.member("generations", s.stats.generations);
+  w.member("tool_calls", s.stats.tool_calls);
+  w.member("tool_errors", s.stats.tool_errors);
+  w.member("errors", s.stats.errors);
+  w.member("input_tokens", s.stats.input_tokens);
+  w.member("output_tokens", s.stats.output_tokens);
+  w.member("cost_usd", s.stats.cost_usd);
+  origin(w.key("cost_source"), s.stats.cost_source);
+  w.member("duration_ms", to_millis(s.stats.session_duration));
+  w.end_object();
 
-  j["user_id"] = s.user_id.empty() ? json(nullptr) : json(s.user_id);
-  j["environment"] = s.environment.empty() ? json(nullptr) : json(s.environment);
-  j["models"] = s.models;
-  json meta = json::object();
-  for (const auto& [k, v] : s.metadata) meta[k] = v;
-  j["metadata"] = std::move(meta);
-  j["turns"] = encode_list(s.turns);
-  j["tool_calls"] = encode_list(s.tool_calls);
-  j["llm_calls"] = encode_list(s.llm_calls);
-  j["errors"] = encode_list(s.errors);
-  j["scores"] = encode_list(s.scores);
-  j["truncated"] = encode_truncated(s.truncated);
-  return dump(j);
+  w.key("user_id").text_or_null(s.user_id);
+  w.key("environment").text_or_null(s.environment);
+  w.key("models").string_array(s.models);
+  write_metadata(w, s.metadata);
+  write_list(w, "turns", s.turns);
+  write_list(w, "tool_calls", s.tool_calls);
+  write_list(w, "llm_calls", s.llm_calls);
+  write_list(w, "errors", s.errors);
+  write_list(w, "scores", s.scores);
+  w.key("truncated").begin_object();
+  w.member("events_not_stored", s.truncated.events_not_stored);
+  w.member("tool_calls", s.truncated.tool_calls);
+  w.member("llm_calls", s.truncated.llm_calls);
+  w.member("errors", s.truncated.errors);
+  w.member("turns", s.truncated.turns);
+  w.end_object();
+  w.end_object();
+  return out;
 }
 
 namespace {
@@ -149,7 +162,13 @@ namespace {
 template <class T>
 contracts_detail::middle_out sizes_of(const std::vector<T>& v) {
   std::vector<size_t> sizes;
-  for (const auto& e : v) sizes.push_back(dump(encode_entry(e)).size() + 1);
+  std::string scratch;
+  for (const auto& e : v) {
+    scratch.clear();
+    json_writer w(scratch);
+    write_entry(w, e);
+    sizes.push_back(scratch.size() + 1);
+  }
   return contracts_detail::middle_out(std::move(sizes));
 }
 

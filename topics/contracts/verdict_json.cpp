@@ -4,6 +4,7 @@
 
 #include "model/bounds.hpp"
 #include "model/text.hpp"
+#include "topics/contracts/json_writer.hpp"
 #include "topics/contracts/middle_out.hpp"
 #include "topics/contracts/strict_json_reader.hpp"
 
@@ -16,80 +17,79 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-json optional_text(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
-json opt_double(const std::optional<double>& v) { return v && std::isfinite(*v) ? json(*v) : json(nullptr); }
-
-json encode_intent(const intent_result& in) {
-  json j;
-  j["name"] = in.name;
-  j["confidence"] = in.confidence;
-  j["fallback"] = in.fallback;
-  json evidence = json::array();
+void write_intent(json_writer& w, const intent_result& in) {
+  w.begin_object();
+  w.member("name", in.name);
+  w.member("confidence", in.confidence);
+  w.member("fallback", in.fallback);
+  w.key("evidence").begin_array();
   for (const auto& e : in.evidence) {
-    json ej;
-    ej["rule"] = e.rule;
-    ej["kind"] = e.kind;
-    ej["observation_id"] = optional_text(e.observation_id);
-    ej["detail"] = e.detail;
-    evidence.push_back(std::move(ej));
+    w.begin_object();
+    w.member("rule", e.rule);
+    w.member("kind", e.kind);
+    w.key("observation_id").text_or_null(e.observation_id);
+    w.member("detail", e.detail);
+    w.end_object();
   }
-  j["evidence"] = std::move(evidence);
-  return j;
+  w.end_array();
+  w.end_object();
 }
 
-json encode_fulfillment(const fulfillment_result& f) {
-  json j;
-  j["status"] = to_string(f.status);
-  json checks = json::array();
+void write_fulfillment(json_writer& w, const fulfillment_result& f) {
+  w.begin_object();
+  w.member("status", to_string(f.status));
+  w.key("checks").begin_array();
   for (const auto& c : f.checks) {
-    json cj;
-    cj["id"] = c.id;
-    cj["description"] = c.description;
-    cj["outcome"] = to_string(c.outcome);
-    cj["implies"] = to_string(c.implies);
-    cj["observation_ids"] = c.observation_ids;
-    cj["detail"] = optional_text(c.detail);
-    checks.push_back(std::move(cj));
+    w.begin_object();
+    w.member("id", c.id);
+    w.member("description", c.description);
+    w.member("outcome", to_string(c.outcome));
+    w.member("implies", to_string(c.implies));
+    w.key("observation_ids").string_array(c.observation_ids);
+    w.key("detail").text_or_null(c.detail);
+    w.end_object();
   }
-  j["checks"] = std::move(checks);
-  return j;
+  w.end_array();
+  w.end_object();
 }
 
 // The part of session_stats a verdict consumer needs (DESIGN.md §8); the session contract has all.
-json encode_stats(const session_stats& s) {
-  json j;
-  j["traces"] = s.traces;
-  j["observations"] = s.observations;
-  j["tool_calls"] = s.tool_calls;
-  j["tool_errors"] = s.tool_errors;
-  j["input_tokens"] = s.input_tokens;
-  j["output_tokens"] = s.output_tokens;
-  j["cost_usd"] = opt_double(s.cost_usd);
-  j["duration_ms"] = to_millis(s.session_duration);
-  return j;
+void write_stats(json_writer& w, const session_stats& s) {
+  w.begin_object();
+  w.member("traces", s.traces);
+  w.member("observations", s.observations);
+  w.member("tool_calls", s.tool_calls);
+  w.member("tool_errors", s.tool_errors);
+  w.member("input_tokens", s.input_tokens);
+  w.member("output_tokens", s.output_tokens);
+  w.member("cost_usd", s.cost_usd);
+  w.member("duration_ms", to_millis(s.session_duration));
+  w.end_object();
 }
 
 }  // namespace
 
 std::string encode_verdict_json(const verdict& v) {
-  json j;
-  j["schema"] = verdict_schema_v1;
-  j["session_id"] = v.session_id;
-  j["revision"] = v.revision;
-  j["verdict"] = to_string(v.status);
-  j["intent"] = encode_intent(v.intent);
-  j["fulfillment"] = encode_fulfillment(v.fulfillment);
-  j["stats"] = encode_stats(v.stats);
-  json window;
-  window["first_event_at"] = format_iso8601(v.first_event_at);
-  window["last_event_at"] = format_iso8601(v.last_event_at);
-  window["closed_at"] = format_iso8601(v.closed_at);
-  window["reason"] = to_string(v.reason);
-  j["window"] = std::move(window);
-  j["rules_version"] = v.rules_version;
-  // Text comes from the session (valid UTF-8, the importer guarantees it) and the rules file;
-  // replace rather than throw should that ever break: an exception here would stop the judge.
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string out;
+  out.reserve(1024);
+  json_writer w(out);
+  w.begin_object();
+  w.member("schema", verdict_schema_v1);
+  w.member("session_id", v.session_id);
+  w.member("revision", v.revision);
+  w.member("verdict", to_string(v.status));
+  write_intent(w.key("intent"), v.intent);
+  write_fulfillment(w.key("fulfillment"), v.fulfillment);
+  write_stats(w.key("stats"), v.stats);
+  w.key("window").begin_object();
+  w.key("first_event_at").time(v.first_event_at);
+  w.key("last_event_at").time(v.last_event_at);
+  w.key("closed_at").time(v.closed_at);
+  w.member("reason", to_string(v.reason));
+  w.end_object();
+  w.member("rules_version", v.rules_version);
+  w.end_object();
+  return out;
 }
 
 namespace {
@@ -118,7 +118,7 @@ void fit_verdict_json(verdict& v, size_t max_bytes) {
     std::vector<contracts_detail::middle_out> lists;
     for (const auto& c : v.fulfillment.checks) {
       std::vector<size_t> sizes;
-      for (const auto& id : c.observation_ids) sizes.push_back(json(id).dump().size() + 1);
+      for (const auto& id : c.observation_ids) sizes.push_back(json_writer::string_size(id) + 1);
       lists.emplace_back(std::move(sizes));
     }
     std::vector<contracts_detail::middle_out*> ptrs;
