@@ -15,6 +15,8 @@ packages=(
   libsimdjson-dev libre2-dev libyaml-cpp-dev libcpp-httplib-dev libspdlog-dev libcli11-dev
   # the keyed hash of PII redaction is HMAC-SHA256 from libcrypto (privacy/keyed_hash.cpp)
   libssl-dev
+  # the tracewatch binary allocates with jemalloc (CMakeLists.txt; docs/benchmarks.md)
+  libjemalloc-dev
   # the alert notification tests run a real Alertmanager on loopback (tests/support/alertmanager_process.hpp)
   prometheus-alertmanager
   # the metrics end-to-end test runs a real Prometheus server on loopback, and promtool checks the
