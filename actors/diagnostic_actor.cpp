@@ -9,6 +9,7 @@
 //
 // Runs detached: the webhook call blocks (timeouts, backoff waits) on this actor's own thread.
 #include <memory>
+#include <unordered_map>
 
 #include "actors/stages.hpp"
 #include "model/log.hpp"
@@ -31,6 +32,9 @@ struct diagnostic_state {
   std::unique_ptr<webhook::httplib_transport> transport;
   std::unique_ptr<webhook::thread_sleeper> sleeper;
   std::unique_ptr<webhook::webhook_client> hook;
+  // What the judge handed over with the items it enqueued, by item sequence; items read back from
+  // disk (after a restart, or past the bound) are decoded instead. At most the memory queue's size.
+  std::unordered_map<uint64_t, std::shared_ptr<const diagnosis_items::judged_session>> handed;
   bool pump_pending = false;      // a pump message is on its way
   bool timer_pending = false;     // a delayed pump is scheduled (waiting for a token)
   control_ptr finishing;
@@ -64,15 +68,23 @@ caf::behavior diagnostic_actor(caf::event_based_actor* self, caf::actor output, 
   // Adds the diagnosis of `item` (and the deletion of the item) to `batch`.
   auto diagnose = [=](const state::mailbox_item& item, rocksdb::WriteBatch& batch) {
     std::string session_json, verdict_json, why;
-    std::optional<session_summary> session;
-    std::optional<verdict> v;
-    if (decode_diagnosis_request(item.payload, session_json, verdict_json)) {
-      session = decode_session_json(session_json, &why);
-      if (session) v = decode_verdict_json(verdict_json, &why);
-    } else {
-      why = "not a diagnosis request";
+    std::shared_ptr<const diagnosis_items::judged_session> judged;
+    if (auto it = st->handed.find(item.seq); it != st->handed.end()) {
+      judged = std::move(it->second);
+      st->handed.erase(it);
     }
-    if (session && v) {
+    const bool request = decode_diagnosis_request(item.payload, session_json, verdict_json);
+    std::optional<session_summary> decoded_session;
+    std::optional<verdict> decoded_verdict;
+    if (!request) {
+      why = "not a diagnosis request";
+    } else if (!judged) {
+      decoded_session = decode_session_json(session_json, &why);
+      if (decoded_session) decoded_verdict = decode_verdict_json(verdict_json, &why);
+    }
+    const session_summary* session = judged ? judged->session.get() : decoded_session ? &*decoded_session : nullptr;
+    const verdict* v = judged ? &judged->judged : decoded_verdict ? &*decoded_verdict : nullptr;
+    if (request && session && v) {
       auto findings = st->experts->examine(*session, *v);
       probe->findings += findings.size();
       diagnostic d = judge::make_diagnostic(*v, std::move(findings), *cfg.rules);
@@ -153,7 +165,11 @@ caf::behavior diagnostic_actor(caf::event_based_actor* self, caf::actor output, 
   schedule_pump();  // a backlog from before a restart starts at once
   return {
       [=](const diagnosis_items_ptr& in) {
-        for (auto item : in->items) st->queue->offer(std::move(item));
+        for (size_t i = 0; i < in->items.size(); ++i) {
+          if (i < in->judged.size() && st->handed.size() < cfg.mailbox.memory_capacity)
+            st->handed.emplace(in->items[i].seq, in->judged[i]);
+          st->queue->offer(in->items[i]);
+        }
         if (!st->timer_pending) schedule_pump();
       },
       [=](pump_atom) { pump(); },

@@ -72,6 +72,7 @@ struct judge_state {
   rocksdb::WriteBatch batch;
   size_t batched = 0;
   std::vector<state::mailbox_item> batched_diagnoses;
+  std::vector<std::shared_ptr<const diagnosis_items::judged_session>> batched_judged;  // per diagnosis
   std::vector<state::mailbox_item> batched_alert_items;
   // What the probe learns of each batched verdict once it is written.
   struct judged_note {
@@ -147,6 +148,7 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
       probe->diagnoses_requested += st->batched_diagnoses.size();
       auto items = std::make_shared<diagnosis_items>();
       items->items = std::move(st->batched_diagnoses);
+      items->judged = std::move(st->batched_judged);
       self->send(diagnostic, items);
     }
     if (!st->batched_alert_items.empty()) {
@@ -159,6 +161,7 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
     st->batched_alert_items.clear();
     st->batched = 0;
     st->batched_diagnoses.clear();
+    st->batched_judged.clear();
     st->batched_verdicts.clear();
     return true;
   };
@@ -177,9 +180,12 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
         return false;
       }
     }
-    if (judge::needs_diagnosis(v.status))
+    if (judge::needs_diagnosis(v.status)) {
       st->batched_diagnoses.push_back(
           st->diagnoses->put(st->batch, encode_diagnosis_request(w.session_json, verdict_json), clk->now()));
+      st->batched_judged.push_back(std::make_shared<const diagnosis_items::judged_session>(
+          diagnosis_items::judged_session{w.session, v}));
+    }
     if (st->alert_queue)
       st->batched_alert_items.push_back(st->alert_queue->put(
           st->batch, state::wrap_fact(alerts::encode_fact(alerts::make_fact(*w.session, v))), clk->now()));

@@ -74,6 +74,13 @@ using judge_work_ptr = std::shared_ptr<judge_work>;
 // judge actor → diagnostic actor: failures it enqueued durably (mailbox lane diagnostics).
 struct diagnosis_items {
   std::vector<state::mailbox_item> items;
+  // Per item, what the judge knew when it asked: the diagnostic stage examines these rather than
+  // decoding the request's documents again (it decodes only what it reads back from disk).
+  struct judged_session {
+    std::shared_ptr<const session_summary> session;
+    verdict judged;  // as written (fitted to the record budget)
+  };
+  std::vector<std::shared_ptr<const judged_session>> judged;
 };
 using diagnosis_items_ptr = std::shared_ptr<diagnosis_items>;
 
