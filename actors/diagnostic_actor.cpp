@@ -73,7 +73,9 @@ caf::behavior diagnostic_actor(caf::event_based_actor* self, caf::actor output, 
       judged = std::move(it->second);
       st->handed.erase(it);
     }
-    const bool request = decode_diagnosis_request(item.payload, session_json, verdict_json);
+    // The request's documents are split out only where they are read: to decode them, or for the
+    // webhook (which receives the session as it was written).
+    const bool request = (judged && !st->hook) || decode_diagnosis_request(item.payload, session_json, verdict_json);
     std::optional<session_summary> decoded_session;
     std::optional<verdict> decoded_verdict;
     if (!request) {
