@@ -40,6 +40,7 @@ using phase = level_state::phase;
 namespace {
 
 int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0); }
+int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
 
 // The first instant (multiple of `every`) at or after t.
 event_time instant_at_or_after(event_time t, duration every) {
@@ -100,6 +101,9 @@ struct decision {
   std::optional<double> baseline;
   std::vector<std::string> examples;
   std::array<bool, max_levels> holds{};  // per level
+  // The window holds fewer samples than the rule needs, and no bucket waits to enter it: with no
+  // new fact, the window only loses buckets, so no later instant can decide otherwise.
+  bool starved = false;
 };
 
 }  // namespace
@@ -315,8 +319,25 @@ struct alert_engine::impl {
         if (s.what.empty() && !absence) continue;
         bool created = false;
         auto it = group(r, s.labels, created, counters);
-        if (!s.what.empty()) add(it->second.buckets[bucket_of(f.at, rule.every)], s.what, limits.examples_max);
-        if (!s.what.empty() || created) wake(r, it, bucket_end);
+        if (s.what.empty()) {
+          if (created) wake(r, it, bucket_end);
+          continue;
+        }
+        add(it->second.buckets[bucket_of(f.at, rule.every)], s.what, limits.examples_max);
+        // A group whose window would be starved where this bucket enters it decides nothing
+        // there: it is due where it is dropped (drop_instant), as its visit at bucket_end would
+        // have made it. A later fact that feeds it wakes it sooner, as ever.
+        group_state& g = it->second;
+        if (limits.skip_starved && bucket_end < g.next && dormant_at(rule, g, bucket_end)) {
+          const event_time t = drop_instant(rule, g, bucket_end);
+          if (t < g.next) {
+            g.next = t;
+            schedule(r, it, t);
+          }
+          mark(r, g);
+          continue;
+        }
+        wake(r, it, bucket_end);
       }
     }
     return late;
@@ -338,6 +359,7 @@ struct alert_engine::impl {
     d.signal = value_of(rule, w);
     const bool absence = rule.signal.kind == signal_kind::absence;
     bool usable = absence || (d.signal.defined && d.signal.samples > 0 && d.signal.samples >= rule.min_samples);
+    d.starved = starved(rule, g, cur, d.signal.samples);
     double compared = d.signal.value;
     if (usable && rule.change.against != baseline_kind::none) {
       // Mean of the preceding windows that have enough samples themselves; none, or a zero base
@@ -358,6 +380,23 @@ struct alert_engine::impl {
     for (size_t i = 0; i < rule.levels.size(); ++i)
       d.holds[i] = usable && compare(rule.levels[i].op, compared, rule.levels[i].threshold);
     return d;
+  }
+
+  // Whether a window [cur) holding `samples` holds fewer than the rule needs, with no bucket waiting
+  // to enter it (decision::starved).
+  static bool starved(const alert_rule& rule, const group_state& g, const bucket_range& cur, uint64_t samples) {
+    return rule.signal.kind != signal_kind::absence && samples < std::max<uint64_t>(rule.min_samples, 1) &&
+           (g.buckets.empty() || g.buckets.back().first < cur.to);
+  }
+
+  // Whether a visit at e would find the group dormant: every level inactive, its window starved.
+  static bool dormant_at(const alert_rule& rule, const group_state& g, event_time e) {
+    if (std::any_of(g.levels.begin(), g.levels.end(), [](const level_state& l) { return l.now != phase::inactive; }))
+      return false;
+    const auto cur = window_of(rule, e, 0);
+    uint64_t samples = 0;
+    for (auto it = g.buckets.lower_bound(cur.from); it != g.buckets.end() && it->first < cur.to; ++it) samples += it->second.total;
+    return starved(rule, g, cur, samples);
   }
 
   // The evidence of the window that decided at e.
@@ -432,6 +471,35 @@ struct alert_engine::impl {
       }
     }
     return next;
+  }
+
+  // A dormant group (its last visit starved, every level inactive) decides nothing at the instants
+  // its buckets move between its windows until its last bucket has left: the first of those
+  // instants whose prune empties it, where it is dropped (as early as it would be had each been
+  // visited, so that the groups live, and what folds into "other", do not change). The instants a
+  // visit would be due at are next_window_change's, a function of the instant and the buckets
+  // alone: the drop is at the first of them at or after the first instant t* > e whose prune
+  // empties the group. Buckets the skipped visits would have pruned stay until then; no window
+  // reads them, nor does next_window_change (it looks from each range's start). Called before
+  // the prune at e: a bucket pruned at e still leaves a window at the next instant.
+  static event_time drop_instant(const alert_rule& rule, const group_state& g, event_time e) {
+    const int64_t newest = g.buckets.back().first;
+    // t* in instants (multiples of every): the first n whose prune, window_of(rule, n + 1, K).from,
+    // starts past the newest bucket (the arithmetic of window_of, solved for n).
+    const int64_t every = rule.every.count(), w = rule.window.count(), k = rule.change.windows;
+    int64_t first = 0;
+    if (rule.kind == window_kind::sliding) {
+      // from = (n + 1) * every - (k + 1) * w >= (newest + 1) * every
+      first = newest + ceil_div((k + 1) * w, every);
+    } else {
+      // from = floor(n * every / w) * w - k * w >= (newest + 1) * every: the period floor(n * every / w)
+      // at least p, and n the first instant of that period.
+      const int64_t p = ceil_div((newest + 1) * every + k * w, w);
+      first = ceil_div(p * w, every);
+    }
+    const int64_t n0 = floor_div(e.micros(), every);
+    if (first <= n0) return e;
+    return next_window_change(rule, g, event_time::from_micros((first - 1) * every));
   }
 
   // One alert's state machine at instant e. Returns what happened for phase 2.
@@ -612,6 +680,8 @@ struct alert_engine::impl {
             matters = matters || v.changes[i] != change::none || l.now == phase::firing;
           }
           if (moved) mark(r, g);
+          g.dormant = limits.skip_starved && v.d.starved && std::all_of(g.levels.begin(), g.levels.end(),
+                                                 [](const level_state& l) { return l.now == phase::inactive; });
           if (matters) visits.push_back(std::move(v));
         }
       }
@@ -639,6 +709,7 @@ struct alert_engine::impl {
       group_state& g = it->second;
       g.due = false;
       g.next = next_visit(rule, g, e);  // before the prune: a bucket pruned now leaves at the next instant
+      if (g.dormant && !g.buckets.empty()) g.next = drop_instant(rule, g, e);  // before the prune too
       if (prune(rule, g, e)) mark(r, g);
       const bool idle = g.buckets.empty() && std::all_of(g.levels.begin(), g.levels.end(),
                                                          [](const level_state& l) { return l.now == phase::inactive; });

@@ -52,6 +52,7 @@ struct group_state {
   std::array<bool, max_levels> holds{};  // per level, the condition at the last visit
   uint32_t scheduled = 0;    // entries of the rule's calendar naming this group (some stale)
   bool due = false;          // collected for the instant being evaluated
+  bool dormant = false;      // its last visit was starved and every level is inactive (drop_instant)
   bool dropped = false;      // nothing left to decide: gone, its node kept for reuse
   bool delete_pending = false;  // in rule_state::dropped: its deletion is not handed over yet
   bool stored = false;       // its entry is in the durable state (written or restored): only then

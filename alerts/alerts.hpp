@@ -142,6 +142,10 @@ struct alert_event {
 struct engine_limits {
   size_t max_groups_per_rule = 1000;  // alerts.max_groups: more label sets fold into "other"
   size_t examples_max = 5;            // alerts.examples
+  // A group whose window is starved (fewer samples than min_samples, nothing to enter) is not
+  // visited until it can decide again or is dropped. Off only in tests, which compare the events
+  // against visiting every instant where a window changes.
+  bool skip_starved = true;
 };
 
 struct engine_counters {

@@ -382,6 +382,140 @@ TEST_CASE("label sets beyond max_groups_per_rule fold into 'other'") {
   CHECK(engine.groups() == 3);
 }
 
+TEST_CASE("a group with too few samples is not visited as its buckets leave, and is dropped when it would have been") {
+  // A baseline of 6 windows: a bucket enters the current window at 60 and then moves through the
+  // six preceding ones, leaving its last at 420, where the group is dropped.
+  auto rule = [](int min_samples) {
+    return rules_of(one_rule("    signal: {verdict_count: {}}\n    window: 60s\n    every: 60s\n"
+                             "    change: {against: baseline, windows: 6}\n"
+                             "    condition: {op: \">=\", threshold: 100}\n    min_samples: " +
+                             std::to_string(min_samples) + "\n    group_by: [intent]\n"));
+  };
+  SECTION("enough samples: visited until the current window is empty, then where it is dropped") {
+    alert_engine engine(rule(1), engine_limits{1, 5});
+    engine.apply(verdict_at(1, "a", pass, "x"));
+    CHECK(engine.advance(at_s(421)).empty());
+    // 60: decided over one sample; 120: the bucket moved to the baseline, the window is empty and
+    // can only stay so (not 180, 240, ... as it moves on); 420: its last window left, dropped.
+    CHECK(engine.counters().evaluations == 3);
+    CHECK(engine.groups() == 0);
+  }
+  SECTION("too few: visited only where it is dropped") {
+    alert_engine engine(rule(3), engine_limits{1, 5});
+    engine.apply(verdict_at(1, "a", pass, "x"));
+    CHECK(engine.advance(at_s(420)).empty());
+    CHECK(engine.counters().evaluations == 0);
+    CHECK(engine.groups() == 1);
+    // Still live until 420: a new label set folds into "other", as it would had every instant
+    // been visited.
+    engine.apply(verdict_at(419, "b", pass, "y"));
+    CHECK(engine.counters().folded == 1);
+    CHECK(engine.advance(at_s(421)).empty());
+    CHECK(engine.counters().evaluations == 1);  // x dropped at 420; "other" is starved too
+    CHECK(engine.groups() == 1);
+    engine.apply(verdict_at(430, "c", pass, "z"));
+    CHECK(engine.counters().folded == 2);  // "other" holds the one place
+  }
+}
+
+TEST_CASE("skipping starved groups changes no event, no group count and no fold, whatever the stream") {
+  // Sliding and tumbling windows, baselines, min_samples from 0 to 5, folding (max 6 groups): a
+  // sparse stream over many agents with bursts, out of order within a minute, advanced at random.
+  const auto rules = rules_of(R"(alerts:
+  - name: failures
+    signal: {verdict_ratio: {numerator: [fail, error]}}
+    window: 2m
+    every: 30s
+    condition: {op: ">", threshold: 0.5}
+    min_samples: 3
+    for: 30s
+    keep_firing_for: 30s
+    repeat_interval: 5m
+    group_by: [agent]
+  - name: drop
+    signal: {verdict_ratio: {numerator: [pass]}}
+    window: 1m
+    every: 1m
+    change: {against: baseline, windows: 3}
+    condition: {op: "<", threshold: -0.2}
+    min_samples: 2
+    group_by: [agent]
+  - name: volume
+    signal: {verdict_count: {}}
+    window: 10m
+    kind: tumbling
+    every: 1m
+    condition: {op: ">=", threshold: 4}
+    min_samples: 2
+    group_by: [intent, agent]
+  - name: spend
+    signal: {cost_sum: {}}
+    window: 3m
+    every: 20s
+    condition: {op: ">", threshold: 0.05}
+    min_samples: 0
+    group_by: [agent]
+  - name: tools
+    signal: {tool_error_ratio: {}}
+    window: 90s
+    every: 30s
+    condition: {op: ">", threshold: 0.5}
+    min_samples: 5
+    keep_firing_for: 1m
+    group_by: [tool]
+)");
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    uint64_t x = seed * 0x9E3779B97F4A7C15ULL;
+    auto next = [&](uint64_t n) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      return (x >> 33) % n;
+    };
+    std::vector<alert_fact> facts;
+    for (int64_t t = 0; t < 4 * 3600;) {
+      const bool burst = next(12) == 0;
+      for (uint64_t k = 0, n = burst ? 3 + next(8) : 1; k < n; ++k) {
+        const std::string agent = "a" + std::to_string(burst ? 0 : next(12));
+        alert_fact f = verdict_at(t + static_cast<int64_t>(next(60)), "s" + std::to_string(facts.size()),
+                                  next(3) == 0 ? fail : pass, next(2) == 0 ? "book" : "cancel");
+        f.agent = agent;
+        f.cost_usd = 0.01 * static_cast<double>(next(4));
+        f.tools = {{"lookup", next(3) != 0, std::optional<duration>(std::chrono::milliseconds(50))}};
+        facts.push_back(std::move(f));
+      }
+      t += 10 + static_cast<int64_t>(next(burst ? 30 : 400));
+    }
+    std::vector<std::vector<std::string>> runs;
+    std::vector<std::vector<size_t>> groups;
+    std::vector<uint64_t> folded;
+    for (bool skip : {false, true}) {
+      alert_engine engine(rules, engine_limits{6, 3, skip});
+      std::vector<alert_event> events;
+      std::vector<size_t> sizes;
+      uint64_t y = seed;
+      for (const auto& f : facts) {
+        y = y * 6364136223846793005ULL + 1;
+        if ((y >> 40) % 3 == 0) {
+          // Behind the facts by a minute: facts up to a minute out of order are never late.
+          append(events, engine.advance(f.at - std::chrono::seconds(60)));
+          sizes.push_back(engine.groups());
+        }
+        engine.apply(f);
+      }
+      append(events, engine.flush());
+      sizes.push_back(engine.groups());
+      runs.push_back(full(events));
+      groups.push_back(sizes);
+      folded.push_back(engine.counters().folded);
+      if (skip) CHECK(engine.counters().late == 0);
+    }
+    INFO("seed " << seed);
+    CHECK(runs[0].size() > 2);
+    CHECK(runs[1] == runs[0]);
+    CHECK(groups[1] == groups[0]);
+    CHECK(folded[1] == folded[0]);
+  }
+}
+
 TEST_CASE("an inhibiting alert suppresses its targets' firings and repeats, and announced targets still resolve") {
   alert_engine engine(rules_of(R"(alerts:
   - name: provider
