@@ -246,7 +246,8 @@ struct alert_engine::impl {
     g.delete_pending = true;
     rs.any_dirty = true;
     rs.live -= 1;
-    for (auto& l : g.levels) l = level_state{};
+    for (auto& l : g.levels)
+      if (!l.pristine()) l = level_state{};
     g.next = event_time::max();
     g.dirty = false;
     g.dropped = true;
@@ -643,7 +644,7 @@ struct alert_engine::impl {
         l.repeat += 1;
       }
       l.last_notified = e;
-      l.last = make_event(rule, *v.key, i, with_examples(), alert_state::firing, e, l);
+      l.last = std::make_shared<const alert_event>(make_event(rule, *v.key, i, with_examples(), alert_state::firing, e, l));
       out.push_back(*l.last);
     }
   }

@@ -226,8 +226,9 @@ std::optional<group_state> decode_group(std::string_view bytes) {
     auto has_last = get_flag(r);
     if (!has_last) return std::nullopt;
     if (*has_last) {
-      l.last = get_event(r);
-      if (!l.last) return std::nullopt;
+      auto last = get_event(r);
+      if (!last) return std::nullopt;
+      l.last = std::make_shared<const alert_event>(std::move(*last));
     }
     g.levels.push_back(std::move(l));
   }

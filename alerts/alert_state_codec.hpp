@@ -19,6 +19,7 @@
 
 #include <array>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,7 +41,14 @@ struct level_state {
   event_time started_at;                  // the instant the episode's first firing was emitted
   event_time last_notified;               // the last firing emitted (or repeat suppressed)
   uint32_t repeat = 0;
-  std::optional<alert_event> last;        // the last firing event emitted, for firing()
+  // The last firing event emitted, for firing(); held apart, so that a level is a cache line or
+  // two (every visit reads it) rather than the size of an event.
+  std::shared_ptr<const alert_event> last;
+  // Whether it is as new (drop() then need not write it).
+  bool pristine() const {
+    return now == phase::inactive && !notified && repeat == 0 && !last && !false_since && since == event_time() &&
+           started_at == event_time() && last_notified == event_time();
+  }
 };
 
 struct group_state {
