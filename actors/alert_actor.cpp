@@ -262,9 +262,9 @@ caf::behavior alert_actor(caf::event_based_actor* self, caf::actor next, caf::ac
       st->out->save(batch);
       if (st->notifications) st->notifications->save(batch);
     }
-    auto s = store->db()->Write(store->write_options(), &batch);
+    const auto s = store->write(batch, "writing alert state and events");
     if (!s.ok()) {
-      fail(state::store_status::from(s, "writing alert state and events").message);
+      fail(s.message);
       return false;
     }
     if (checkpoint) {

@@ -113,9 +113,9 @@ caf::behavior diagnostic_actor(caf::event_based_actor* self, caf::actor output, 
   auto write = [=](rocksdb::WriteBatch& batch, int diagnosed) -> bool {
     if (diagnosed == 0) return true;
     st->out->save(batch);
-    auto s = store->db()->Write(store->write_options(), &batch);
+    const auto s = store->write(batch, "writing diagnostics");
     if (!s.ok()) {
-      fail(state::store_status::from(s, "writing diagnostics").message);
+      fail(s.message);
       return false;
     }
     probe->diagnosed += diagnosed;

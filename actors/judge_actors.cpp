@@ -131,10 +131,10 @@ caf::behavior judge_actor(caf::event_based_actor* self, caf::actor intent, caf::
     st->verdicts->save(st->batch);
     st->diagnoses->save(st->batch);
     if (st->alert_queue) st->alert_queue->save(st->batch);
-    auto s = store->db()->Write(store->write_options(), &st->batch);
+    const auto s = store->write(st->batch, "writing verdicts");
     if (st->results) st->results->batch_done(s.ok());
     if (!s.ok()) {
-      fail(state::store_status::from(s, "writing verdicts").message);
+      fail(s.message);
       return false;
     }
     // Marks and notes passed on are not judgements: only verdicts are recorded.

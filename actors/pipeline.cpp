@@ -673,8 +673,7 @@ struct pipeline::impl : kafka::rebalance_listener {
     auto flush_batch = [&]() -> bool {
       if (items->items.empty()) return true;
       queue.save(batch);
-      auto s = store->db()->Write(store->write_options(), &batch);
-      if (!s.ok()) return false;
+      if (!store->write(batch, "queueing completed sessions").ok()) return false;
       batch.Clear();
       caf::anon_send(judge, items);
       items = std::make_shared<judge_items>();

@@ -63,7 +63,7 @@ store_status outbox_reader::read(outbox_lane lane, uint64_t from, size_t max, st
 store_status outbox_reader::erase(const std::vector<std::pair<outbox_lane, uint64_t>>& entries) {
   rocksdb::WriteBatch batch;
   for (auto [lane, seq] : entries) lane_erase(store_, batch, cf::outbox, static_cast<uint8_t>(lane), seq);
-  return store_status::from(store_.db()->Write(store_.write_options(), &batch), "deleting delivered outbox entries");
+  return store_.write(batch, "deleting delivered outbox entries");
 }
 
 }  // namespace tw::state

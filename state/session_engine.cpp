@@ -595,8 +595,7 @@ store_status session_engine::commit() {
     writer(g).varint(held_after);
     b->Put(store_.handle(cf::meta), meta_held_events, g);
   }
-  auto s = store_.db()->Write(store_.write_options(), b);
-  if (!s.ok()) return store_status::from(s, "committing a batch");
+  if (auto st = store_.write(*b, "committing a batch"); !st.ok()) return st;
   open_sessions_ = open_after;
   held_events_ = held_after;
   probe_.open_sessions = open_after;

@@ -93,10 +93,96 @@ store_status store::open(const store_options& opts, std::unique_ptr<store>& out)
   st->db_.reset(raw);
   // handles[0] is the default column family, which tracewatch does not use.
   st->db_->DestroyColumnFamilyHandle(handles[0]);
-  for (size_t i = 0; i < static_cast<size_t>(cf::count_); ++i) st->handles_[i] = handles[i + 1];
+  for (size_t i = 0; i < static_cast<size_t>(cf::count_); ++i) {
+    auto* h = handles[i + 1];
+    st->handles_[i] = h;
+    if (st->by_id_.size() <= h->GetID()) st->by_id_.resize(h->GetID() + 1, nullptr);
+    st->by_id_[h->GetID()] = h;
+  }
   st->write_options_.sync = opts.sync_writes;
   out = std::move(st);
   return {};
+}
+
+namespace {
+
+// The entries of a batch, as views into it.
+class batch_entries : public rocksdb::WriteBatch::Handler {
+ public:
+  enum class kind : uint8_t { put, erase, single_erase, erase_range };
+  struct entry {
+    uint32_t cf;
+    kind what;
+    rocksdb::Slice key;    // the range's start for erase_range
+    rocksdb::Slice value;  // the range's end for erase_range
+  };
+  std::vector<entry> entries;
+  bool other = false;  // something this does not copy (merges, log data, transactions)
+
+  rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& k, const rocksdb::Slice& v) override { return add(cf, kind::put, k, v); }
+  rocksdb::Status DeleteCF(uint32_t cf, const rocksdb::Slice& k) override { return add(cf, kind::erase, k, {}); }
+  rocksdb::Status SingleDeleteCF(uint32_t cf, const rocksdb::Slice& k) override { return add(cf, kind::single_erase, k, {}); }
+  rocksdb::Status DeleteRangeCF(uint32_t cf, const rocksdb::Slice& b, const rocksdb::Slice& e) override {
+    return add(cf, kind::erase_range, b, e);
+  }
+  rocksdb::Status MergeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override { return stop(); }
+  rocksdb::Status PutBlobIndexCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override { return stop(); }
+  rocksdb::Status PutEntityCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override { return stop(); }
+  void LogData(const rocksdb::Slice&) override { other = true; }
+  rocksdb::Status MarkBeginPrepare(bool) override { return stop(); }
+  rocksdb::Status MarkEndPrepare(const rocksdb::Slice&) override { return stop(); }
+  rocksdb::Status MarkNoop(bool) override { return stop(); }
+  rocksdb::Status MarkRollback(const rocksdb::Slice&) override { return stop(); }
+  rocksdb::Status MarkCommit(const rocksdb::Slice&) override { return stop(); }
+  rocksdb::Status MarkCommitWithTimestamp(const rocksdb::Slice&, const rocksdb::Slice&) override { return stop(); }
+  bool Continue() override { return !other; }
+
+ private:
+  rocksdb::Status add(uint32_t cf, kind what, const rocksdb::Slice& k, const rocksdb::Slice& v) {
+    entries.push_back({cf, what, k, v});
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status stop() {
+    other = true;
+    return rocksdb::Status::OK();
+  }
+};
+
+// Batches smaller than this are written as they are: sorting them saves little.
+constexpr uint32_t sort_from_entries = 64;
+
+}  // namespace
+
+store_status store::write(rocksdb::WriteBatch& batch, const std::string& context) {
+  if (batch.Count() < sort_from_entries) return store_status::from(db_->Write(write_options_, &batch), context);
+  batch_entries seen;
+  seen.entries.reserve(batch.Count());
+  if (auto s = batch.Iterate(&seen); !s.ok()) return store_status::from(s, context);
+  bool known = !seen.other;
+  for (const auto& e : seen.entries) known = known && e.cf < by_id_.size() && by_id_[e.cf] != nullptr;
+  if (!known) return store_status::from(db_->Write(write_options_, &batch), context);
+  // Sorted between range deletions, which stay where they were.
+  auto by_key = [](const batch_entries::entry& a, const batch_entries::entry& b) {
+    return a.cf != b.cf ? a.cf < b.cf : a.key.compare(b.key) < 0;
+  };
+  for (auto from = seen.entries.begin(); from != seen.entries.end();) {
+    auto to = std::find_if(from, seen.entries.end(), [](const auto& e) { return e.what == batch_entries::kind::erase_range; });
+    std::stable_sort(from, to, by_key);
+    from = to == seen.entries.end() ? to : to + 1;
+  }
+  rocksdb::WriteBatch sorted(batch.GetDataSize());
+  for (const auto& e : seen.entries) {
+    auto* h = by_id_[e.cf];
+    rocksdb::Status s;
+    switch (e.what) {
+      case batch_entries::kind::put: s = sorted.Put(h, e.key, e.value); break;
+      case batch_entries::kind::erase: s = sorted.Delete(h, e.key); break;
+      case batch_entries::kind::single_erase: s = sorted.SingleDelete(h, e.key); break;
+      case batch_entries::kind::erase_range: s = sorted.DeleteRange(h, e.key, e.value); break;
+    }
+    if (!s.ok()) return store_status::from(s, context);
+  }
+  return store_status::from(db_->Write(write_options_, &sorted), context);
 }
 
 store::~store() {

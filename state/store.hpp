@@ -28,10 +28,12 @@
 #pragma once
 
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include <array>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace tw::state {
 
@@ -83,6 +85,14 @@ class store {
   rocksdb::DB* db() { return db_.get(); }
   rocksdb::ColumnFamilyHandle* handle(cf c) { return handles_[static_cast<size_t>(c)]; }
   const rocksdb::WriteOptions& write_options() const { return write_options_; }
+  // Writes a batch atomically, as db()->Write does, with its entries in key order per column
+  // family (a stable sort: what one key gets keeps its order, and a range deletion stays between
+  // what came before and after it). The memtable is a skiplist that remembers where the last
+  // insert went: inserted in key order, each entry is found from its neighbour instead of from the
+  // top, and a batch of a few thousand entries costs a fraction of the comparisons (issue 9:
+  // memtable inserts were a third of the pipeline's instructions). Small batches are written as
+  // they are. `context` names the write in an error.
+  store_status write(rocksdb::WriteBatch& batch, const std::string& context);
   const std::string& dir() const { return dir_; }
 
   // Approximate live keys in a column family (RocksDB's estimate), for metrics and status.
@@ -95,6 +105,7 @@ class store {
   std::string dir_;
   std::unique_ptr<rocksdb::DB> db_;
   std::array<rocksdb::ColumnFamilyHandle*, static_cast<size_t>(cf::count_)> handles_{};
+  std::vector<rocksdb::ColumnFamilyHandle*> by_id_;  // column family id -> handle (write())
   rocksdb::WriteOptions write_options_;
 };
 
