@@ -268,14 +268,15 @@ struct data_set {
   size_t log_bytes = 0;      // estimate of what the broker stores: key + payload + overhead
 };
 
-data_set generate(const options& o, size_t events, uint64_t seed) {
+// `spacing`: event time between the starts of two calls.
+data_set generate(const options& o, size_t events, uint64_t seed, duration spacing = std::chrono::seconds(1)) {
   sim::generator_options g;
   g.seed = seed;
   g.keys = sim::key_mode::trace_id;
   sim::call_generator gen(g);
   data_set d;
   const auto start = parse_iso8601("2025-01-01T09:00:00Z");
-  d.messages = sim::generate_stream(gen, events, *start, std::chrono::seconds(1), &d.plans);
+  d.messages = sim::generate_stream(gen, events, *start, spacing, &d.plans);
   for (const auto& p : d.plans) d.events += static_cast<size_t>(p.events);
   for (const auto& m : d.messages) {
     if (m.payload.find('\n') != std::string::npos) throw bench_error("a generated payload holds a newline");
@@ -670,16 +671,24 @@ int run(const options& o) {
   std::ofstream(empty).close();
   const pipeline_run idle = run_replay(o, "replay of an empty file", dir, "empty", {empty}, at_end::flush);
 
-  // Memory against open sessions: nothing completes (a one-day gap, no end markers), so every
-  // call stays open, and the caches are capped at their minimum so that both runs are past their
-  // caps. The data set, then one with memory_factor times as many calls (written to a file only):
-  // peak RSS must not grow with the number of open sessions (they live in RocksDB).
+  // Memory against open sessions: nothing completes (a gap of 7 days, the most the option allows,
+  // and no end markers), so every call stays open, and the caches are capped at their minimum so
+  // that both runs are past their caps. The data set, then one with memory_factor times as many
+  // calls (written to a file only): peak RSS must not grow with the number of open sessions (they
+  // live in RocksDB). The larger set's calls start closer together, so that it spans at most 6
+  // days of event time whatever its size: were it longer than the gap, its first calls would
+  // complete and the per-session figure would be wrong (the check below says so if one does).
   const std::string bigger = dir + "/input.bigger.jsonl";
+  size_t bigger_calls = 0;
   {
-    const data_set big = generate(o, o.events * memory_factor, o.seed + 1);
+    const auto span = std::chrono::duration_cast<duration>(std::chrono::hours(24 * 6));
+    const duration spacing = std::clamp<duration>(span / std::max<size_t>(1, memory_factor * d.plans.size()),
+                                                  std::chrono::milliseconds(1), std::chrono::seconds(1));
+    const data_set big = generate(o, o.events * memory_factor, o.seed + 1, spacing);
     write_lines(bigger, big.messages);
+    bigger_calls = big.plans.size();
   }
-  const std::vector<std::string> keep_open{"--set", "completion.gap=1d",         "--set", "completion.max_duration=30d",
+  const std::vector<std::string> keep_open{"--set", "completion.gap=7d",         "--set", "completion.max_duration=30d",
                                            "--set", "completion.end_markers=",    "--set", "resolve.trace_cache_entries=5000",
                                            "--set", "state.cache_sessions=1000",  "--set", "state.block_cache_mb=8",
                                            "--set", "state.write_buffer_mb=8",    "--set", "pipeline.max_inflight_records=4000"};
@@ -751,6 +760,11 @@ int run(const options& o) {
     if (r->stderr_problems.size() > 5)
       problem(r->label + " logged " + std::to_string(r->stderr_problems.size()) + " warnings/errors in all");
   }
+  // The memory figures are per open session: every call of each set must still be open.
+  for (const auto& [r, calls] : {std::pair<const pipeline_run*, size_t>{&open_fifth, d.plans.size()}, {&open_all, bigger_calls}})
+    if (r->summary.still_open != static_cast<long long>(calls))
+      problem(r->label + ": " + std::to_string(r->summary.still_open) + " sessions still open of " + std::to_string(calls) +
+              " calls: some completed, so the RSS per open session above is not what it says");
   for (const pipeline_run* r : {&from_kafka, &from_file, &ingest}) {
     const auto c = check_sessions(*r, d);
     std::printf("  %-23s records %lld/%zu, observations %lld, rejected %lld; %zu session lines for %zu of %zu calls "
