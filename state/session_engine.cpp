@@ -501,6 +501,22 @@ store_status session_engine::commit() {
     if (!events.empty()) b->Put(store_.handle(cf::events), keys::event_chunk(id, chunk_next_), encode_event_chunk(events));
   for (const auto& [trace, held] : new_held_)
     if (!held.empty()) b->Put(store_.handle(cf::pending), keys::pending_chunk(trace, chunk_next_), encode_held_chunk(held));
+  // This batch's trace bindings, indexed for their session's expiry: in the session's header
+  // while it holds few, past that (or when the session has no header: its event was refused) in
+  // session_traces.
+  for (auto& [id, traces] : new_session_traces_) {
+    auto it = sessions_.find(id);
+    session_header* h = it != sessions_.end() && it->second.exists && !it->second.deleted ? &it->second.h : nullptr;
+    for (auto& trace_id : traces) {
+      if (h && h->traces.size() < session_header::max_inline_traces) {
+        h->traces.push_back(std::move(trace_id));
+        continue;
+      }
+      b->Put(store_.handle(cf::session_traces), keys::session_trace(id, trace_id), "");
+      if (h) h->traces_elsewhere = true;
+    }
+  }
+  new_session_traces_.clear();
   // The gauges move by what this batch changed in the sessions and traces it touched.
   int64_t open_delta = 0, held_delta = 0;
   for (const auto& [id, slot] : sessions_)
@@ -806,7 +822,8 @@ store_status session_engine::bind_trace(const std::string& trace_id, const std::
   }
   if (bound) *bound = session_id;
   batch_.Put(store_.handle(cf::traces), trace_id, session_id);
-  batch_.Put(store_.handle(cf::session_traces), keys::session_trace(session_id, trace_id), "");
+  // Where the binding is indexed for its session's expiry (its header, or session_traces) is
+  // decided at commit, when the session's header is final for the batch.
   trace_cache_.put(trace_id, session_id);
   new_bindings_[trace_id] = session_id;
   new_session_traces_[session_id].push_back(trace_id);
@@ -1141,20 +1158,26 @@ store_status session_engine::seal(const std::string& id, session_header& h) {
 }
 
 store_status session_engine::expire(const std::string& id, session_slot& slot) {
-  std::vector<std::pair<std::string, std::string>> bindings;
-  std::string prefix = keys::prefixed(id);
-  if (auto st = scan_prefix(cf::session_traces, prefix, bindings); !st.ok()) return st;
-  std::vector<std::string> traces;
-  for (const auto& [key, value] : bindings) traces.push_back(key.substr(prefix.size()));
-  if (auto it = new_session_traces_.find(id); it != new_session_traces_.end()) {
-    traces.insert(traces.end(), it->second.begin(), it->second.end());
-    new_session_traces_.erase(it);
-  }
-  for (const auto& trace_id : traces) {
+  // The session's traces: those its header holds, those bound in this batch (not indexed yet),
+  // and, when the header says so, those indexed in session_traces.
+  auto forget = [&](const std::string& trace_id) {
     batch_.Delete(store_.handle(cf::traces), trace_id);
-    batch_.Delete(store_.handle(cf::session_traces), keys::session_trace(id, trace_id));
     trace_cache_.erase(trace_id);
     new_bindings_.erase(trace_id);
+  };
+  for (const auto& trace_id : slot.h.traces) forget(trace_id);
+  if (auto it = new_session_traces_.find(id); it != new_session_traces_.end()) {
+    for (const auto& trace_id : it->second) forget(trace_id);
+    new_session_traces_.erase(it);
+  }
+  if (slot.h.traces_elsewhere) {
+    std::vector<std::pair<std::string, std::string>> bindings;
+    std::string prefix = keys::prefixed(id);
+    if (auto st = scan_prefix(cf::session_traces, prefix, bindings); !st.ok()) return st;
+    for (const auto& [key, value] : bindings) {
+      forget(key.substr(prefix.size()));
+      batch_.Delete(store_.handle(cf::session_traces), key);
+    }
   }
   slot.deleted = true;
   ++probe_.sessions_expired;

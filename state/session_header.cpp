@@ -4,13 +4,13 @@
 
 namespace tw::state {
 namespace {
-constexpr uint8_t version = 2;
+constexpr uint8_t version = 3;
 }
 
 void encode_header(const session_header& h, std::string& out) {
   writer w(out);
   w.u8(version);
-  w.u8(static_cast<uint8_t>((h.sealed ? 1 : 0) | (h.reemit ? 2 : 0)));
+  w.u8(static_cast<uint8_t>((h.sealed ? 1 : 0) | (h.reemit ? 2 : 0) | (h.traces_elsewhere ? 4 : 0)));
   w.varint(h.revision);
   w.svarint(h.first_at.micros());
   w.svarint(h.last_at.micros());
@@ -34,16 +34,20 @@ void encode_header(const session_header& h, std::string& out) {
     last = f;
   }
   w.fixed64_be(h.content_hash);
+  w.varint(h.traces.size());
+  for (const auto& t : h.traces) w.bytes(t);
 }
 
 std::optional<session_header> decode_header(std::string_view in) {
   reader r(in);
   const uint8_t v = r.u8();
-  if (v != 1 && v != version) return std::nullopt;
+  if (v < 1 || v > version) return std::nullopt;
   session_header h;
   uint8_t flags = r.u8();
   h.sealed = flags & 1;
   h.reemit = flags & 2;
+  // Before version 3 every binding of the session's traces had its index entry.
+  h.traces_elsewhere = v < 3 || (flags & 4);
   h.revision = static_cast<uint32_t>(r.varint());
   h.first_at = event_time::from_micros(r.svarint());
   h.last_at = event_time::from_micros(r.svarint());
@@ -79,6 +83,12 @@ std::optional<session_header> decode_header(std::string_view in) {
       h.seen.push_back(last);
     }
     h.content_hash = r.fixed64_be();
+  }
+  if (v >= 3) {
+    uint64_t t = r.varint();
+    if (t > session_header::max_inline_traces) return std::nullopt;
+    h.traces.reserve(t);
+    for (uint64_t i = 0; i < t; ++i) h.traces.emplace_back(r.bytes());
   }
   if (!r.ok() || !r.at_end()) return std::nullopt;
   h.window.restore(std::move(clusters), std::move(markers));

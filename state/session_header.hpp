@@ -9,8 +9,10 @@
 //          varint(k) varint(delta)^k                       -- event-id fingerprints, ascending,
 //                                                             each as the difference to the last
 //          fixed64(content_hash)                           -- of the last emitted revision
-// Version 1 is the same without the last two parts (read as: nothing seen, nothing emitted).
-// flags: bit 0 sealed, bit 1 reemit pending. On disk: never reorder.
+//          varint(t) bytes(trace_id)^t                     -- traces bound to it (version 3)
+// Version 1 is the same without the last two parts (read as: nothing seen, nothing emitted);
+// version 2 without the traces (read as: its traces are in `session_traces`).
+// flags: bit 0 sealed, bit 1 reemit pending, bit 2 traces elsewhere. On disk: never reorder.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +46,12 @@ struct session_header {
   // session_content_hash of the last emitted revision (0: none): a re-emission whose content would
   // be the same apart from its revision number is not emitted.
   uint64_t content_hash = 0;
+  // The traces bound to this session (cf::traces), so that forgetting the session deletes their
+  // bindings without an index entry per trace: at most max_inline_traces; past that, and for a
+  // header written before version 3, the rest are in cf::session_traces (traces_elsewhere).
+  static constexpr size_t max_inline_traces = 64;
+  std::vector<std::string> traces;
+  bool traces_elsewhere = false;
 
   bool emitted() const { return revision > 0; }
 };

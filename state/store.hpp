@@ -8,6 +8,7 @@
 //                   key := varint(len) trace_id 0x01 fixed64(chunk)     value := held_chunk
 //   traces          key := trace_id                                     value := session_id
 //   session_traces  key := varint(len) session_id trace_id              value := (empty)
+//                   (a session's traces past the 64 its header lists: session_header.hpp)
 //   timers          key := fixed64(sortable due) u8(kind) id            value := (empty)
 //   offsets         key := varint(len) topic fixed32(partition)         value := partition_progress
 //   outbox          key := u8(lane) fixed64(sequence)                   value := outbox_entry (outbox.hpp)

@@ -8,6 +8,8 @@
 #include <set>
 
 #include "tests/support/engine_harness.hpp"
+#include "state/keys.hpp"
+#include "state/session_header.hpp"
 #include "model/text.hpp"
 #include "topics/replay_order.hpp"
 
@@ -507,4 +509,59 @@ TEST_CASE("with data later than the bound, a replay still gives the same revisio
     CHECK(revisions == live_revisions);
     CHECK(latest_of(replayed) == live_latest);
   }
+}
+
+namespace {
+
+size_t keys_in(state::store& s, state::cf c) {
+  std::unique_ptr<rocksdb::Iterator> it(s.db()->NewIterator(rocksdb::ReadOptions(), s.handle(c)));
+  size_t n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  REQUIRE(it->status().ok());
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("forgetting a session deletes every binding of its traces: few, more than its header holds, or indexed by an older version") {
+  engine_harness h;  // gap 60 s, grace 10 min, tombstone retention 1 h
+  const int many = static_cast<int>(state::session_header::max_inline_traces) + 6;
+  h.feed_each(call("few", 3, 0));
+  // Over two batches, so that the second batch's bindings go past the header's room.
+  h.feed_each(call("many", many / 2, 0, 0.5));
+  auto rest = call("many", many, 0, 0.5);
+  rest.erase(rest.begin(), rest.begin() + 2 * (many / 2));
+  h.feed_each(rest);
+  // A session bound by a version-2 engine: its header without traces, one index entry per trace.
+  {
+    state::session_header old;
+    old.revision = 0;
+    old.first_at = old.last_at = at_s(1);
+    old.stored_events = 0;
+    std::string bytes;
+    state::encode_header(old, bytes);
+    bytes.pop_back();  // no traces: the version 2 layout
+    bytes[0] = '\x02';
+    rocksdb::WriteBatch b;
+    REQUIRE(b.Put(h.store().handle(state::cf::sessions), "legacy", bytes).ok());
+    for (int i = 0; i < 3; ++i) {
+      const std::string t = "legacy-t" + std::to_string(i);
+      REQUIRE(b.Put(h.store().handle(state::cf::traces), t, "legacy").ok());
+      REQUIRE(b.Put(h.store().handle(state::cf::session_traces), state::keys::session_trace("legacy", t), "").ok());
+    }
+    REQUIRE(h.store().db()->Write(h.store().write_options(), &b).ok());
+  }
+  h.reopen();
+  // The legacy session takes a turn, so that the engine holds it like any other.
+  h.feed_each(turn("legacy", "legacy-t3", 5));
+  h.advance_to(300);
+  REQUIRE(h.sessions().size() == 3);
+  // few: 3 traces, many: 70 (64 in its header, 6 indexed), legacy: 4 (3 indexed by the old engine,
+  // one in its header); "clock" is the harness's own session, and its trace.
+  CHECK(keys_in(h.store(), state::cf::traces) == 3 + static_cast<size_t>(many) + 4 + 1);
+  CHECK(keys_in(h.store(), state::cf::session_traces) == 6 + 3);
+  h.advance_to(6000);  // every session above forgotten (completed ~80 s, + grace + retention)
+  CHECK(h.probe().sessions_expired >= 3);
+  CHECK(keys_in(h.store(), state::cf::traces) == 1);  // the clock's, still open
+  CHECK(keys_in(h.store(), state::cf::session_traces) == 0);
 }

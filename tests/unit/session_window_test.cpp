@@ -156,3 +156,40 @@ TEST_CASE("a header keeps its event fingerprints and content hash, and a version
   CHECK(old->seen.empty());
   CHECK(old->content_hash == 0);
 }
+
+TEST_CASE("a header keeps the traces bound to it; a version 2 header says its traces are indexed elsewhere") {
+  session_header h;
+  h.revision = 1;
+  h.traces = {"t-1", "trace-two", std::string("t\0x", 3)};
+  std::string bytes;
+  encode_header(h, bytes);
+  auto back = decode_header(bytes);
+  REQUIRE(back);
+  CHECK(back->traces == h.traces);
+  CHECK_FALSE(back->traces_elsewhere);
+  h.traces_elsewhere = true;
+  bytes.clear();
+  encode_header(h, bytes);
+  REQUIRE(decode_header(bytes));
+  CHECK(decode_header(bytes)->traces_elsewhere);
+  for (size_t cut = 0; cut < bytes.size(); ++cut) CHECK_FALSE(decode_header(bytes.substr(0, cut)));
+  // Version 2 is version 3 without the traces: written before, its bindings are in session_traces.
+  session_header none;
+  none.revision = 4;
+  bytes.clear();
+  encode_header(none, bytes);
+  REQUIRE(bytes.back() == '\0');  // varint(0): no traces
+  std::string v2 = bytes.substr(0, bytes.size() - 1);
+  v2[0] = '\x02';
+  auto old = decode_header(v2);
+  REQUIRE(old);
+  CHECK(old->revision == 4);
+  CHECK(old->traces.empty());
+  CHECK(old->traces_elsewhere);
+  // More traces than a header holds are refused: the engine never writes them.
+  session_header many;
+  many.traces.assign(session_header::max_inline_traces + 1, "t");
+  bytes.clear();
+  encode_header(many, bytes);
+  CHECK_FALSE(decode_header(bytes));
+}
