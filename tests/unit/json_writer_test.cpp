@@ -49,6 +49,16 @@ TEST_CASE("the writer escapes text as nlohmann does, and replaces what is not UT
     INFO("case " << n);
     REQUIRE(written(s) == nlohmann_dump(ordered(s)));
   }
+  // Long runs of plain text (which the writer copies a word at a time) with any byte at all now
+  // and then, at every offset within a word.
+  for (int n = 0; n < 20000; ++n) {
+    std::string s;
+    const size_t len = rng() % 80;
+    for (size_t i = 0; i < len; ++i)
+      s.push_back(rng() % 16 == 0 ? static_cast<char>(rng() % 256) : static_cast<char>(0x20 + rng() % 95));
+    INFO("long case " << n);
+    REQUIRE(written(s) == nlohmann_dump(ordered(s)));
+  }
 }
 
 TEST_CASE("the writer writes numbers as nlohmann does: shortest round-trip doubles, non-finite as null", "[json_writer]") {

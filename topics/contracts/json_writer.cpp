@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstring>
 
 namespace tw {
 
@@ -28,6 +29,18 @@ size_t utf8_sequence(std::string_view s, size_t i) {
   for (size_t k = 2; k < n; ++k)
     if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
   return n;
+}
+
+// Whether the 8 bytes at p are all printable ASCII other than '"' and '\\': copied as they are.
+// Word-at-a-time tests (exact for "is there such a byte" once no byte has its high bit set).
+bool plain8(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  constexpr uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+  if (v & high) return false;
+  auto has_zero = [&](uint64_t x) { return ((x - ones) & ~x & high) != 0; };
+  if (((v - 0x20 * ones) & ~v & high) != 0) return false;  // a byte below 0x20
+  return !has_zero(v ^ ('"' * ones)) && !has_zero(v ^ ('\\' * ones));
 }
 
 }  // namespace
@@ -82,6 +95,8 @@ void json_writer::append_string(std::string_view s) {
   out_.push_back('"');
   size_t run = 0;  // the start of the bytes not yet copied
   for (size_t i = 0; i < s.size();) {
+    while (i + 8 <= s.size() && plain8(s.data() + i)) i += 8;
+    if (i == s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
       ++i;
