@@ -145,18 +145,29 @@ session_summary build_session_summary(const summary_request& req, std::vector<ob
   std::vector<merged> records;
   std::unordered_map<std::string, size_t> index;
   event_time first = event_time::max(), last = event_time::min();
-  for (const auto& e : events) {
+  for (auto& e : events) {
     event_time t = e.activity_time();
     first = std::min(first, t);
     last = std::max(last, t);
     auto key = record_key(e);
     auto it = index.find(key);
     if (it == index.end()) {
-      merged m{e, t, t};
+      // The record's first event, taken as it is (merge_into of an event into a copy of itself
+      // changes nothing but its metadata, where a repeated key keeps its first place and its
+      // last value).
+      auto metadata = std::move(e.metadata);
+      merged m{std::move(e), t, t};
       m.o.metadata.reset();
+      if (metadata) {
+        m.o.metadata.emplace();
+        for (auto& [k, v] : *metadata) {
+          auto at = std::find_if(m.o.metadata->begin(), m.o.metadata->end(), [&](const auto& kv) { return kv.first == k; });
+          if (at != m.o.metadata->end()) at->second = std::move(v);
+          else m.o.metadata->emplace_back(std::move(k), std::move(v));
+        }
+      }
       index.emplace(std::move(key), records.size());
       records.push_back(std::move(m));
-      merge_into(records.back(), e);
     } else {
       merge_into(records[it->second], e);
     }
